@@ -1,0 +1,51 @@
+# The two commands of the README:
+#   make book   build the website into _build/html (executes every notebook)
+#   make test   unit tests + nbval over every notebook + book build with warnings as errors
+# Both create .venv and install the pinned versions of requirements/constraints.txt first.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JB_FLAGS := --keep-going
+
+.PHONY: book test unit notebooks book-strict venv lock lab clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements/book.txt requirements/constraints.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else "Python 3.11 is required, found %d.%d: run make PYTHON=/path/to/python3.11" % v)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt pip
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -r requirements/book.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	@echo "Website: _build/html/index.html"
+
+test: unit notebooks book-strict
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests -q
+
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest -q -p tests.notebook_timer --nbval-lax --nbval-cell-timeout=600 notebooks
+
+book-strict: $(STAMP)
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute
+	$(BIN)/jupyter-book build . -W $(JB_FLAGS)
+
+# Re-pin every dependency after editing requirements/book.txt.
+lock:
+	rm -rf /tmp/mmsa-lock && $(PYTHON) -m venv /tmp/mmsa-lock
+	/tmp/mmsa-lock/bin/python -m pip install --quiet --upgrade pip setuptools wheel
+	/tmp/mmsa-lock/bin/python -m pip install --quiet -r requirements/book.txt
+	/tmp/mmsa-lock/bin/python requirements/pin.py /tmp/mmsa-lock
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf _build $(VENV)

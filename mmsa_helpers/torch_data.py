@@ -1,0 +1,141 @@
+"""PyTorch datasets for aligned and unaligned multimodal data (chapter 2, "From arrays to batches").
+
+``MultimodalDataset(corpus, "train")`` yields one utterance at a time as a dict
+of tensors; ``collate_batch`` pads a list of them to the longest sequence of the
+batch and adds boolean masks (True = real frame). Batches look like::
+
+    {"text": (B, Lt, Dt), "text_lengths": (B,), "text_mask": (B, Lt),
+     "audio": (B, La, Da), "audio_lengths": (B,), "audio_mask": (B, La),
+     "vision": ..., "labels": {"M": (B,), "T": (B,), ...}, "index": (B,), "id": [...]}
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from .corpus import UNIMODAL_LABEL_KEY, Corpus
+from .errors import MMSADataError
+
+MODALITIES = ("text", "audio", "vision")
+
+
+def sequence_lengths(split: dict, modality: str, aligned: bool) -> np.ndarray:
+    """Number of real (unpadded) steps of each utterance for one modality."""
+    x = split[modality]
+    if f"{modality}_lengths" in split and not (aligned and modality != "text"):
+        return np.asarray(split[f"{modality}_lengths"], dtype=np.int64)
+    if "text_lengths" in split:
+        return np.asarray(split["text_lengths"], dtype=np.int64)  # aligned: every modality follows the words
+    if "text_bert" in split:
+        return np.asarray(split["text_bert"])[:, 1].sum(axis=1).astype(np.int64)
+    # last resort: index of the last non-zero step + 1
+    nonzero = np.abs(np.asarray(x)).sum(axis=2) > 0
+    return np.where(nonzero.any(axis=1), x.shape[1] - np.argmax(nonzero[:, ::-1], axis=1), 0).astype(np.int64)
+
+
+@dataclass
+class FrameScaler:
+    """Standardise frame features with the mean and std of the *training* frames (padding excluded)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, x: np.ndarray, lengths: np.ndarray) -> "FrameScaler":
+        frames = np.concatenate([xi[:n] for xi, n in zip(x, lengths) if n > 0])
+        std = frames.std(axis=0)
+        return cls(frames.mean(axis=0).astype(np.float32), np.where(std > 1e-6, std, 1.0).astype(np.float32))
+
+    def transform(self, x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        out = (x - self.mean) / self.std
+        steps = np.arange(x.shape[1])[None, :, None]
+        return np.where(steps < lengths[:, None, None], out, 0.0).astype(np.float32)
+
+
+def fit_scalers(corpus: Corpus, modalities: Sequence[str] = ("audio", "vision")) -> dict[str, FrameScaler]:
+    """One :class:`FrameScaler` per modality, fitted on the training split."""
+    train = corpus["train"]
+    return {m: FrameScaler.fit(train[m], sequence_lengths(train, m, corpus.aligned)) for m in modalities}
+
+
+class MultimodalDataset(Dataset):
+    """One split of a corpus as a PyTorch dataset.
+
+    Parameters
+    ----------
+    corpus, split:
+        What to serve.
+    modalities:
+        Which of ``text``, ``audio``, ``vision`` to include (their features must exist).
+    labels:
+        ``"M"`` (multimodal) and any of ``"T"``, ``"A"``, ``"V"`` present in the corpus.
+    scalers:
+        Optional ``{modality: FrameScaler}`` (see :func:`fit_scalers`), applied once here.
+    """
+
+    def __init__(self, corpus: Corpus, split: str, modalities: Sequence[str] = MODALITIES,
+                 labels: Sequence[str] = ("M",), scalers: dict[str, FrameScaler] | None = None):
+        d = corpus[split]
+        self.ids = list(d["id"])
+        n = len(self.ids)
+        self.features, self.lengths = {}, {}
+        for m in modalities:
+            if m not in MODALITIES:
+                raise ValueError(f"unknown modality {m!r}; use {MODALITIES}")
+            if m not in d:
+                raise MMSADataError(
+                    f"{corpus.name} {split}: no {m!r} features (keys: {sorted(d)}); "
+                    "pick modalities that the corpus has, e.g. modalities=('text',)")
+            x = np.asarray(d[m], dtype=np.float32)
+            if x.ndim != 3 or len(x) != n:
+                raise MMSADataError(f"{corpus.name} {split}: {m!r} must have shape (N={n}, L, D), got {x.shape}")
+            lengths = np.minimum(sequence_lengths(d, m, corpus.aligned), x.shape[1])
+            if scalers and m in scalers:
+                x = scalers[m].transform(x, lengths)
+            self.features[m] = torch.from_numpy(x)
+            self.lengths[m] = torch.from_numpy(lengths)
+        self.labels = {k: torch.from_numpy(corpus.labels(split, k)) for k in labels}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, i: int) -> dict:
+        item = {"index": i, "id": self.ids[i], "labels": {k: v[i] for k, v in self.labels.items()}}
+        for m, x in self.features.items():
+            n = int(self.lengths[m][i])
+            item[m] = x[i, : max(n, 1)]  # keep one (zero) step for empty sequences
+            item[f"{m}_lengths"] = n
+        return item
+
+
+def collate_batch(items: list[dict]) -> dict:
+    """Pad a list of dataset items to the batch's longest sequence; add masks."""
+    batch = {"index": torch.tensor([it["index"] for it in items]), "id": [it["id"] for it in items]}
+    for m in MODALITIES:
+        if m not in items[0]:
+            continue
+        seqs = [it[m] for it in items]
+        lengths = torch.tensor([it[f"{m}_lengths"] for it in items])
+        longest = max(s.shape[0] for s in seqs)
+        x = torch.zeros(len(seqs), longest, seqs[0].shape[1])
+        for j, s in enumerate(seqs):
+            x[j, : s.shape[0]] = s
+        batch[m] = x
+        batch[f"{m}_lengths"] = lengths
+        batch[f"{m}_mask"] = torch.arange(longest)[None, :] < lengths[:, None]
+    batch["labels"] = {k: torch.stack([it["labels"][k] for it in items]) for k in items[0]["labels"]}
+    return batch
+
+
+def make_loader(dataset: MultimodalDataset, batch_size: int = 32, shuffle: bool = False, seed: int = 0) -> DataLoader:
+    """A DataLoader with the book's collate function and a seeded shuffle (same seed, same order)."""
+    g = torch.Generator().manual_seed(seed)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, collate_fn=collate_batch, generator=g)
+
+
+__all__ = ["MultimodalDataset", "collate_batch", "make_loader", "FrameScaler", "fit_scalers",
+           "sequence_lengths", "UNIMODAL_LABEL_KEY"]
