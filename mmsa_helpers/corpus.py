@@ -117,13 +117,12 @@ class Corpus:
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{s}={n}" for s, n in self.sizes().items())
-        shapes = []
+        lines = [f"Corpus({self.name!r}, {'aligned' if self.aligned else 'unaligned'})", f"  utterances: {sizes}"]
         first = next(iter(self.splits.values()), {})
-        for k in ("text", "audio", "vision"):
-            if k in first and hasattr(first[k], "shape"):
-                shapes.append(f"{k}{tuple(first[k].shape[1:])}")
-        return (
-            f"Corpus({self.name!r}, {'aligned' if self.aligned else 'unaligned'}, {sizes}"
-            + (f", features: {' '.join(shapes)}" if shapes else "")
-            + (f", labels in [-{self.label_range:g}, {self.label_range:g}])" if self.label_range else ", class labels)")
-        )
+        shapes = [f"{k} {tuple(first[k].shape[1:])}" for k in ("text", "audio", "vision")
+                  if k in first and hasattr(first[k], "shape")]
+        if shapes:
+            lines.append(f"  features (steps, dims): {', '.join(shapes)}")
+        lines.append(f"  labels in [-{self.label_range:g}, {self.label_range:g}]" if self.label_range
+                     else "  class labels")
+        return "\n".join(lines)

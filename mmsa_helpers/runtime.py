@@ -45,9 +45,8 @@ class SetupInfo:
         from . import __version__
 
         return (
-            f"mmsa_helpers {__version__} | seed {self.seed} | torch {self.torch_version} "
-            f"on {self.device} ({self.threads} CPU threads) | "
-            f"deterministic: {'yes' if self.deterministic else 'no'}"
+            f"mmsa_helpers {__version__} · seed {self.seed} · torch {self.torch_version} · "
+            f"{self.device}, {self.threads} threads" + (" · deterministic" if self.deterministic else "")
         )
 
 
@@ -81,11 +80,15 @@ def pick_device(prefer_gpu: bool = True) -> str:
 
 
 def set_plot_style() -> None:
-    """The book's figure style: seaborn's whitegrid, readable sizes, no top/right spines."""
+    """The book's figure and table style: seaborn's whitegrid, readable sizes, no top/right spines."""
     import matplotlib as mpl
     import seaborn as sns
 
+    import pandas as pd
+
     sns.set_theme(context="notebook", style="whitegrid", palette="deep")
+    pd.set_option("display.max_colwidth", 100)  # transcripts fit on the page
+    pd.set_option("display.precision", 3)
     mpl.rcParams.update(
         {
             "figure.figsize": (7.0, 3.6),
