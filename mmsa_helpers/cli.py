@@ -4,11 +4,12 @@ Subcommands::
 
     python -m mmsa_helpers datasets [--data-root DIR]
     python -m mmsa_helpers export -d synthetic --out DIR [--seed S]
+    python -m mmsa_helpers train -d synthetic -m text_lstm -s 0 -s 1 --json out.json
 
 Each subcommand is an entry of ``COMMANDS``: its help line, a function that
 adds its arguments and a function that runs it and returns an exit status.
-The model chapters add ``train`` the same way
-(``train -d DATASET -m MODEL -s SEED [-s SEED ...] [--json OUT]``).
+``train -d DATASET -m MODEL -s SEED [-s SEED ...] [--json OUT]`` trains any
+registered model (``-m list`` shows them) and prints MMSA's test metrics.
 """
 from __future__ import annotations
 
@@ -72,9 +73,63 @@ def run_export(args) -> int:
     return 0
 
 
+# --- train ------------------------------------------------------------------
+def _train_args(p):
+    p.add_argument("-d", "--dataset", default="synthetic", help="dataset name (default: synthetic)")
+    p.add_argument("-m", "--model", required=True, help="model name (see --list-models)")
+    p.add_argument("-s", "--seed", type=int, action="append", dest="seeds", metavar="SEED",
+                   help="seed; repeat for several (default: 0)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a model setting, e.g. --set epochs=5 (values are read as Python literals)")
+    p.add_argument("--json", metavar="OUT", help="write the metrics as JSON to this file")
+    _data_root_arg(p)
+
+
+def _literal(text: str):
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def run_train(args) -> int:
+    import json
+
+    from .experiment import run_experiment
+    from .models import available_models, get_spec
+
+    if args.model == "list":
+        for name, spec in sorted(available_models().items()):
+            print(f"{name:14s} {spec.description}")
+        return 0
+    get_spec(args.model)  # unknown names fail here, before any data is loaded
+    config = {}
+    for item in args.set:
+        if "=" not in item:
+            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        config[key.strip()] = _literal(value.strip())
+    result = run_experiment(args.dataset, args.model, args.seeds or [0], data_root=args.data_root, config=config)
+    record = result.to_json()
+    print(f"{args.model} on {result.dataset}, test split, seeds {result.seeds} (mean ± std):")
+    for key, v in record["test"].items():
+        print(f"  {key:15s} {v['mean']:.4f} ± {v['std']:.4f}")
+    if args.json:
+        from pathlib import Path
+
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(record, indent=2))
+        print(f"metrics written to {args.json}")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "datasets": ("list the datasets and whether each is available", _datasets_args, run_datasets),
     "export": ("write a dataset in MMSA's layout (Processed/*.pkl and label.csv)", _export_args, run_export),
+    "train": ("train a model over one or more seeds and report MMSA's test metrics (-m list: the models)",
+              _train_args, run_train),
 }
 
 
