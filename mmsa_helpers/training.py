@@ -58,6 +58,13 @@ def to_device(batch, device: torch.device):
     return batch
 
 
+def batch_indices(n: int, batch_size: int, shuffle: bool, generator: torch.Generator):
+    """Index tensors of successive mini-batches; a seeded generator gives the same order for the same seed."""
+    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    for start in range(0, n, batch_size):
+        yield order[start: start + batch_size]
+
+
 def l1_loss(pred: torch.Tensor, batch: dict) -> torch.Tensor:
     """Mean absolute error against the multimodal label (MMSA's regression loss)."""
     return torch.mean(torch.abs(pred.view(-1) - batch["labels"]["M"].view(-1)))

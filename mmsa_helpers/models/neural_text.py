@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ..corpus import Corpus
-from ..training import TrainConfig, TrainHistory, fit_regressor, predict
+from ..training import TrainConfig, TrainHistory, batch_indices, fit_regressor, predict
 from .base import register
 
 PAD, UNK = "<pad>", "<unk>"
@@ -60,10 +60,7 @@ class TokenBatches:
         self.generator = torch.Generator().manual_seed(seed)
 
     def __iter__(self):
-        n = len(self.ids)
-        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
-        for start in range(0, n, self.batch_size):
-            idx = order[start: start + self.batch_size]
+        for idx in batch_indices(len(self.ids), self.batch_size, self.shuffle, self.generator):
             longest = int(self.lengths[idx].max())
             tokens = self.ids[idx, :longest]
             yield {"tokens": tokens, "lengths": self.lengths[idx], "mask": tokens != 0,

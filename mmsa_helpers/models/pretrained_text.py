@@ -21,7 +21,7 @@ from torch import nn
 
 from ..corpus import Corpus
 from ..pretrained import DEFAULT_ENCODER, resolve_encoder
-from ..training import TrainConfig, TrainHistory, fit_regressor, predict
+from ..training import TrainConfig, TrainHistory, batch_indices, fit_regressor, predict
 from .base import register
 
 
@@ -131,10 +131,7 @@ class EncodedBatches:
         self.generator = torch.Generator().manual_seed(seed)
 
     def __iter__(self):
-        n = len(self.ids)
-        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
-        for start in range(0, n, self.batch_size):
-            idx = order[start: start + self.batch_size]
+        for idx in batch_indices(len(self.ids), self.batch_size, self.shuffle, self.generator):
             longest = int(self.mask[idx].sum(1).max())
             yield {"input_ids": self.ids[idx, :longest], "attention_mask": self.mask[idx, :longest],
                    "labels": {"M": self.labels[idx]}}
