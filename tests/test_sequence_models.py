@@ -1,0 +1,68 @@
+"""Audio and vision sequence models: shapes, masking, a tiny overfit, determinism, registry."""
+import numpy as np
+import pytest
+import torch
+
+from mmsa_helpers.datasets import load_dataset
+from mmsa_helpers.experiment import run_experiment
+from mmsa_helpers.models import create, get_spec
+from mmsa_helpers.models.sequence import SequenceRNN, TemporalConvNet
+from mmsa_helpers.torch_data import MultimodalDataset, collate_batch
+
+TINY = dict(sizes=(24, 8, 8), speakers=(3, 2, 2))
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_dataset("synthetic", **TINY)
+
+
+def test_registry():
+    for name in ("audio_lstm", "audio_gru", "audio_tcn", "vision_lstm", "vision_gru", "vision_tcn"):
+        spec = get_spec(name)
+        assert spec.needs in (("audio",), ("vision",)) and not spec.text_only
+
+
+@pytest.mark.parametrize("net_cls", [SequenceRNN, TemporalConvNet])
+def test_shapes_and_padding_invariance(tiny, net_cls):
+    ds = MultimodalDataset(tiny, "train", modalities=("vision",))
+    net = net_cls("vision", 16).eval()
+    batch = collate_batch([ds[0], ds[1], ds[2]])
+    out = net(batch)
+    assert out.shape == (3,)
+    longer = dict(batch)
+    longer["vision"] = torch.nn.functional.pad(batch["vision"], (0, 0, 0, 7))
+    longer["vision_mask"] = torch.nn.functional.pad(batch["vision_mask"], (0, 7))
+    assert torch.allclose(out, net(longer), atol=1e-5)
+
+
+@pytest.mark.parametrize("arch", ["tcn", "gru"])
+def test_tiny_overfit(tiny, arch):
+    model = create(f"audio_{arch}", epochs=80, lr=5e-3, dropout=0.0, patience=80, batch_size=24, progress=False)
+    corpus = load_dataset("synthetic", **TINY)
+    train = dict(corpus["train"])
+    train["audio"] = train["audio"][:, :40]  # short sequences keep the test fast
+    train["audio_lengths"] = np.minimum(train["audio_lengths"], 40)
+    corpus.splits["train"] = corpus.splits["valid"] = corpus.splits["test"] = train  # memorise the training data
+    model.fit(corpus, seed=0)
+    err = np.abs(model.predict(corpus, "train") - corpus.labels("train")).mean()
+    assert err < 0.35 * np.abs(corpus.labels("train")).mean(), err
+
+
+def test_same_seed_same_predictions(tiny):
+    a = create("vision_tcn", epochs=3, progress=False).fit(tiny, seed=1).predict(tiny, "test")
+    b = create("vision_tcn", epochs=3, progress=False).fit(tiny, seed=1).predict(tiny, "test")
+    np.testing.assert_array_equal(a, b)
+
+
+def test_unimodal_target_and_missing_modality():
+    corpus = load_dataset("synthetic", missing_vision=0.5, **TINY)
+    model = create("vision_tcn", epochs=2, target="V", progress=False).fit(corpus)
+    assert np.isfinite(model.predict(corpus, "test")).all()
+
+
+def test_run_experiment_refuses_text_only_data(tmp_path):
+    (tmp_path / "MOSI").mkdir()
+    (tmp_path / "MOSI" / "label.csv").write_text("id,text,label,mode\nv_1,good,1.0,train\n")
+    with pytest.raises(Exception, match="unaligned_50.pkl"):
+        run_experiment("mosi", "audio_tcn", data_root=tmp_path)
