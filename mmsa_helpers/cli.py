@@ -5,11 +5,15 @@ Subcommands::
     python -m mmsa_helpers datasets [--data-root DIR]
     python -m mmsa_helpers export -d synthetic --out DIR [--seed S]
     python -m mmsa_helpers train -d synthetic -m text_lstm -s 0 -s 1 --json out.json
+    python -m mmsa_helpers train -d emodb --data-root DIR -m audio_svm [--eval-root DIR2]
 
 Each subcommand is an entry of ``COMMANDS``: its help line, a function that
 adds its arguments and a function that runs it and returns an exit status.
 ``train -d DATASET -m MODEL -s SEED [-s SEED ...] [--json OUT]`` trains any
-registered model (``-m list`` shows them) and prints MMSA's test metrics.
+registered model (``-m list`` shows them) and prints MMSA's test metrics. On the
+speech-emotion datasets (``emodb``, ``synthetic_speech``) it runs a speaker-independent
+evaluation instead (leave-one-speaker-out, or train on ``--data-root`` and test on
+``--eval-root``) and prints accuracy, UAR and weighted F1 as JSON.
 """
 from __future__ import annotations
 
@@ -82,6 +86,9 @@ def _train_args(p):
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a model setting, e.g. --set epochs=5 (values are read as Python literals)")
     p.add_argument("--json", metavar="OUT", help="write the metrics as JSON to this file")
+    p.add_argument("--eval-root", metavar="DIR2", default=None,
+                   help="emodb only: train on every recording under --data-root, test on the (other) speakers "
+                        "under DIR2; without it, leave-one-speaker-out")
     _data_root_arg(p)
 
 
@@ -100,17 +107,30 @@ def run_train(args) -> int:
     from .experiment import run_experiment
     from .models import available_models, get_spec
 
+    from .speech.experiment import EMOTION_DATASETS
+
     if args.model == "list":
+        from .speech.emotion import MODELS
+
+        print("Sentiment regression (synthetic, mosi, mosei, sims):")
         for name, spec in sorted(available_models().items()):
-            print(f"{name:14s} {spec.description}")
+            print(f"  {name:14s} {spec.description}")
+        print(f"Speech emotion ({', '.join(EMOTION_DATASETS)}):")
+        for name in MODELS:
+            print(f"  audio_{name:8s} {_EMOTION_DESCRIPTIONS[name]}")
         return 0
-    get_spec(args.model)  # unknown names fail here, before any data is loaded
     config = {}
     for item in args.set:
         if "=" not in item:
             raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
         key, value = item.split("=", 1)
         config[key.strip()] = _literal(value.strip())
+    if args.dataset.lower() in EMOTION_DATASETS:
+        return _run_emotion(args, config)
+    if args.eval_root is not None:
+        raise ValueError(f"--eval-root applies to the speech-emotion datasets ({', '.join(EMOTION_DATASETS)}), "
+                         f"not {args.dataset!r}")
+    get_spec(args.model)  # unknown names fail here, before any data is loaded
     result = run_experiment(args.dataset, args.model, args.seeds or [0], data_root=args.data_root, config=config)
     record = result.to_json()
     print(f"{args.model} on {result.dataset}, test split, seeds {result.seeds} (mean ± std):")
@@ -122,6 +142,33 @@ def run_train(args) -> int:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(record, indent=2))
         print(f"metrics written to {args.json}")
+    return 0
+
+
+_EMOTION_DESCRIPTIONS = {
+    "svm": "linear SVM on utterance functionals (openSMILE-style statistics)",
+    "cnn": "2-D CNN on the log-mel spectrogram",
+    "lstm": "BiLSTM with attention pooling over frame descriptors",
+    "gru": "BiGRU with attention pooling over frame descriptors",
+    "tcn": "temporal convolution network over frame descriptors",
+}
+
+
+def _run_emotion(args, config: dict) -> int:
+    import json
+
+    from .speech.experiment import run_emotion_experiment
+
+    record = run_emotion_experiment(args.dataset.lower(), args.model, args.seeds or [0], data_root=args.data_root,
+                                    eval_root=args.eval_root, config=config)
+    text = json.dumps(record, indent=2)
+    print(text)
+    if args.json:
+        from pathlib import Path
+
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(text)
+        print(f"metrics written to {args.json}", file=sys.stderr)
     return 0
 
 

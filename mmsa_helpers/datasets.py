@@ -21,12 +21,25 @@ class DatasetSpec:
     task: str         # what the labels are
     modalities: str   # what the book's loader provides
     loader: Callable[..., Corpus]
+    generated: bool = False   # built in code: always available, takes generator settings
 
 
 def _load_synthetic(*, aligned=False, data_root=None, text_only=False, trusted=False, **config) -> Corpus:
     from .synthetic import generate_corpus
 
     return generate_corpus(aligned=aligned, **config)
+
+
+def _load_synthetic_speech(*, aligned=False, data_root=None, text_only=False, trusted=False, **config) -> Corpus:
+    from .speech.synthesis import make_corpus
+
+    if aligned:
+        raise ValueError("aligned=True is not available for synthetic_speech (it is audio only)")
+    unknown = set(config) - {"n_speakers", "n_per_emotion", "seed", "duration", "emotions"}
+    if unknown:
+        raise TypeError(f"synthetic_speech has no setting(s) {sorted(unknown)}; its settings are "
+                        "n_speakers, n_per_emotion, seed, duration and emotions")
+    return make_corpus(**config)
 
 
 def _mmsa_loader(name: str) -> Callable[..., Corpus]:
@@ -51,7 +64,9 @@ def _plain_loader(func_name: str) -> Callable[..., Corpus]:
 
 REGISTRY: dict[str, DatasetSpec] = {
     "synthetic": DatasetSpec("synthetic", "sentiment regression [-3, 3] + unimodal labels",
-                             "text, audio, vision (generated)", _load_synthetic),
+                             "text, audio, vision (generated)", _load_synthetic, generated=True),
+    "synthetic_speech": DatasetSpec("synthetic_speech", "7 emotions (speech)", "audio (generated voices)",
+                                    _load_synthetic_speech, generated=True),
     "mosi": DatasetSpec("mosi", "sentiment regression [-3, 3]", "text, audio, vision", _mmsa_loader("mosi")),
     "mosei": DatasetSpec("mosei", "sentiment regression [-3, 3]", "text, audio, vision", _mmsa_loader("mosei")),
     "sims": DatasetSpec("sims", "sentiment regression [-1, 1] + unimodal labels", "text, audio, vision",
@@ -83,7 +98,8 @@ def load_dataset(
     ----------
     name:
         ``synthetic`` (default, generated in a few seconds), ``mosi``, ``mosei``,
-        ``sims`` (MMSA layout), ``meld`` (its CSV files), ``emodb`` (its wav folder).
+        ``sims`` (MMSA layout), ``meld`` (its CSV files), ``emodb`` (its wav folder),
+        ``synthetic_speech`` (generated emotional voices, chapter 7).
     aligned:
         Word-aligned sequences (``aligned_50.pkl``) instead of unaligned ones.
     data_root:
@@ -94,12 +110,14 @@ def load_dataset(
     trusted:
         Load pickles with the full (unsafe) unpickler; only for files you trust.
     **config:
-        For ``synthetic`` only: any field of :class:`mmsa_helpers.synthetic.SyntheticConfig`
-        (``seed``, ``sizes``, ``conflict_rate``, ``noise_audio`` ...).
+        For the generated datasets only. ``synthetic``: any field of
+        :class:`mmsa_helpers.synthetic.SyntheticConfig` (``seed``, ``sizes``,
+        ``conflict_rate``, ``noise_audio`` ...); ``synthetic_speech``: the arguments of
+        :func:`mmsa_helpers.speech.make_corpus` (``n_speakers``, ``n_per_emotion``, ``seed`` ...).
     """
     spec = get_spec(name)
-    if config and spec.name != "synthetic":
-        raise TypeError(f"{sorted(config)}: generator settings apply to the synthetic dataset only, not {name!r}")
+    if config and not spec.generated:
+        raise TypeError(f"{sorted(config)}: generator settings apply to the generated datasets only, not {name!r}")
     return spec.loader(aligned=aligned, data_root=data_root, text_only=text_only, trusted=trusted, **config)
 
 
@@ -111,8 +129,8 @@ def list_datasets(data_root=None):
 
     rows = []
     for spec in REGISTRY.values():
-        if spec.name == "synthetic":
-            rows.append({"name": "synthetic", "task": spec.task, "modalities": spec.modalities,
+        if spec.generated:
+            rows.append({"name": spec.name, "task": spec.task, "modalities": spec.modalities,
                          "available": "yes (built in)", "looked at": "-"})
             continue
         av = availability(spec.name, data_root)

@@ -31,7 +31,7 @@ def test_load_synthetic_with_knobs():
 def test_unknown_dataset_and_misplaced_knob():
     with pytest.raises(ValueError, match="known datasets"):
         load_dataset("mosii")
-    with pytest.raises(TypeError, match="synthetic dataset only"):
+    with pytest.raises(TypeError, match="generated datasets only"):
         load_dataset("mosi", seed=1)
 
 
@@ -123,7 +123,7 @@ def test_cli_export_round_trip(tmp_path, monkeypatch):
 
     real = ds._load_synthetic
     monkeypatch.setitem(ds.REGISTRY, "synthetic", ds.DatasetSpec(
-        "synthetic", "", "", lambda **kw: real(**kw, **SMALL)))
+        "synthetic", "", "", lambda **kw: real(**kw, **SMALL), generated=True))
     assert main(["export", "-d", "synthetic", "--out", str(tmp_path), "--seed", "2"]) == 0
     root = tmp_path / "SYNTHETIC"
     with open(root / "Processed" / "unaligned_50.pkl", "rb") as f:

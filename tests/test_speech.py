@@ -82,7 +82,7 @@ def tiny_features():
     return c, feats.extract_waveforms(c["audio"])
 
 
-@pytest.mark.parametrize("model", ["svm", "cnn", "gru"])
+@pytest.mark.parametrize("model", ["svm", "cnn", "lstm", "gru", "tcn"])
 def test_models_fit_a_tiny_set(tiny_features, model):
     from mmsa_helpers.training import TrainConfig
 
@@ -105,6 +105,14 @@ def test_models_fit_a_tiny_set(tiny_features, model):
         net = build_network(model, len(classes), x[0].shape[1])
         fit_regressor(net, Batches(x, y, batch_size=8, shuffle=True), Batches(x, y), cfg, loss_fn=cross_entropy)
         pred = predict_network(net, x)
+        if model in ("lstm", "gru"):  # attention weights: one per frame, summing to 1
+            pred2, weights = predict_network(net, x, return_weights=True)
+            assert np.array_equal(pred, pred2)
+            assert [len(w) for w in weights] == [len(s) for s in x]
+            assert np.allclose([w.sum() for w in weights], 1, atol=1e-5)
+        elif model == "tcn":
+            with pytest.raises(ValueError, match="no attention"):
+                predict_network(net, x, return_weights=True)
     assert np.mean(pred == y) >= 0.9
 
 
@@ -113,7 +121,7 @@ def test_cross_validate_loso_never_tests_on_a_training_speaker(tiny_features):
     r = cross_validate(f, c["emotion"], c["speaker"], model="svm", split="loso")
     assert set(r["per_speaker"]) == {"s00", "s01", "s02"}
     assert 0 <= r["UAR"] <= 1 and r["confusion"].shape == (7, 7)
-    assert np.allclose(r["confusion"].sum(1), 1)
+    assert np.allclose(r["confusion"].sum(axis=1), 1)
     assert {"accuracy", "UAR", "weighted_F1", "macro_F1"} <= set(r)
 
 
@@ -147,3 +155,108 @@ def test_emodb_folder_without_valid_names_raises(tmp_path):
     sf.write(folder / "hello.wav", np.zeros(1600, np.float32), SR)
     with pytest.raises(MMSADataError, match="not named like EMO-DB"):
         evaluate_emodb(tmp_path)
+
+
+def test_model_names_and_settings_are_checked(tiny_features):
+    from mmsa_helpers.speech.emotion import canonical_model
+
+    assert canonical_model("audio_cnn") == "cnn" and canonical_model("gru") == "gru"
+    with pytest.raises(ValueError, match="audio_svm, audio_cnn"):
+        canonical_model("audio_transformer")
+    c, f = tiny_features
+    with pytest.raises(ValueError, match="unknown speech-emotion setting"):
+        cross_validate(f, c["emotion"], c["speaker"], model="svm", C_value=3)
+    with pytest.raises(ValueError, match="at least two speakers"):
+        cross_validate(f[:7], c["emotion"][:7], ["s00"] * 7, model="svm")
+    with pytest.raises(ValueError, match="feature sets"):
+        cross_validate(f, c["emotion"][:3], c["speaker"], model="svm")
+
+
+def test_waveform_features_are_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("MMSA_CACHE_DIR", str(tmp_path))
+    ys = [synthesize("anger", 0, seed=k, duration=0.5) for k in range(2)]
+    first = feats.extract_waveforms(ys, SR, cache=True)
+    assert len(list((tmp_path / "speech").glob("*.npz"))) == 2
+    again = feats.extract_waveforms(ys, SR, cache=True)
+    for a, b in zip(first, again):
+        assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_unreadable_wav_gets_a_clear_error(tmp_path):
+    folder = tmp_path / "EMODB" / "wav"
+    folder.mkdir(parents=True)
+    (folder / "03a01Wa.wav").write_bytes(b"RIFF not really a wav file")
+    with pytest.raises(MMSADataError, match="could not be read as audio"):
+        feats.extract_files([folder / "03a01Wa.wav"], cache=False)
+    sf.write(folder / "03a02Wa.wav", np.zeros(100, np.float32), SR)
+    with pytest.raises(MMSADataError, match="at least"):
+        feats.extract_files([folder / "03a02Wa.wav"], cache=False)
+
+
+def test_synthetic_speech_is_a_dataset():
+    from mmsa_helpers.datasets import list_datasets, load_dataset
+
+    c = load_dataset("synthetic_speech", n_speakers=2, n_per_emotion=1, duration=0.5)
+    assert len(c["all"]["id"]) == 14 and c.name == "synthetic_speech"
+    with pytest.raises(TypeError, match="n_speakers"):
+        load_dataset("synthetic_speech", speakers=3)
+    table = list_datasets()
+    assert table.set_index("name").loc["synthetic_speech", "available"] == "yes (built in)"
+
+
+def _cli_json(capsys, argv):
+    import json
+
+    from mmsa_helpers.cli import main
+
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_cli_trains_emotion_models_on_emodb_folders(tmp_path, monkeypatch, capsys):
+    import json
+
+    from mmsa_helpers.cli import main
+
+    monkeypatch.setenv("MMSA_CACHE_DIR", str(tmp_path / "cache"))
+    _write_fixture(tmp_path / "A" / "EMODB" / "wav")
+    _write_fixture(tmp_path / "B" / "wav", speakers=("10", "09"))
+    loso = _cli_json(capsys, ["train", "-d", "emodb", "--data-root", str(tmp_path / "A"), "-m", "audio_svm"])
+    assert loso["protocol"] == "leave-one-speaker-out" and loso["test_speakers"] == ["03", "08"]
+    assert loso["n_test"] == 12 and set(loso["test"]) >= {"accuracy", "UAR", "weighted_F1"}
+    assert loso["confusion"]["labels"] == ["anger", "sadness"]
+    out = tmp_path / "ab.json"
+    ab = _cli_json(capsys, ["train", "-d", "emodb", "--data-root", str(tmp_path / "A"), "-m", "audio_gru",
+                            "--eval-root", str(tmp_path / "B" / "wav"), "-s", "0", "-s", "1",
+                            "--set", "epochs=3", "--json", str(out)])
+    assert ab["train_speakers"] == ["03", "08"] and ab["test_speakers"] == ["09", "10"]
+    assert ab["n_train"] == 12 and ab["n_test"] == 12 and [r["seed"] for r in ab["per_seed"]] == [0, 1]
+    assert ab["config"]["epochs"] == 3 and json.loads(out.read_text()) == ab
+    assert 0 <= ab["test"]["UAR"]["mean"] <= 1
+    # errors: same speakers on both sides, a missing folder, an unknown model or setting
+    argv = ["train", "-d", "emodb", "--data-root", str(tmp_path / "A"), "-m", "audio_svm"]
+    assert main(argv + ["--eval-root", str(tmp_path / "A")]) == 2
+    assert "disjoint speakers" in capsys.readouterr().err
+    assert main(["train", "-d", "emodb", "--data-root", str(tmp_path / "nowhere"), "-m", "audio_svm"]) == 2
+    assert "emodb" in capsys.readouterr().err.lower()
+    assert main(argv[:-1] + ["text_lstm"]) == 2
+    assert "audio_svm" in capsys.readouterr().err
+    assert main(argv + ["--set", "n_speakers=3"]) == 2
+    assert "synthetic_speech only" in capsys.readouterr().err
+    assert main(["train", "-d", "synthetic", "-m", "text_lstm", "--eval-root", str(tmp_path)]) == 2
+    assert "speech-emotion" in capsys.readouterr().err
+
+
+def test_cli_trains_on_the_generated_voices(capsys):
+    rec = _cli_json(capsys, ["train", "-d", "synthetic_speech", "-m", "audio_svm", "--set", "n_speakers=3",
+                             "--set", "n_per_emotion=1", "--set", "duration=0.6"])
+    assert rec["test_speakers"] == ["s00", "s01", "s02"] and rec["n_test"] == 21
+    assert rec["config"]["n_speakers"] == 3 and 0 <= rec["test"]["UAR"]["mean"] <= 1
+
+
+def test_cli_lists_both_kinds_of_model(capsys):
+    from mmsa_helpers.cli import main
+
+    assert main(["train", "-m", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "audio_cnn" in out and "text_bert" in out and "Speech emotion" in out

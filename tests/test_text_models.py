@@ -132,7 +132,7 @@ def test_cli_train_writes_json(tmp_path, capsys, monkeypatch):
     import mmsa_helpers.datasets as ds
 
     real = ds._load_synthetic
-    monkeypatch.setitem(ds.REGISTRY, "synthetic", ds.DatasetSpec("synthetic", "", "", lambda **kw: real(**kw, **SMALL)))
+    monkeypatch.setitem(ds.REGISTRY, "synthetic", ds.DatasetSpec("synthetic", "", "", lambda **kw: real(**kw, **SMALL), generated=True))
     out = tmp_path / "m.json"
     assert main(["train", "-d", "synthetic", "-m", "text_cnn", "-s", "0", "-s", "1", "--set", "epochs=2",
                  "--set", "progress=False", "--json", str(out)]) == 0

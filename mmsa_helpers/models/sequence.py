@@ -3,7 +3,8 @@
 A frame sequence (B, L, D) of acoustic or facial descriptors goes through a
 recurrent network (LSTM/GRU with attention pooling) or a temporal convolution
 network (stacked dilated 1-D convolutions over time: the 3D-CNN idea reduced to
-the time axis), and comes out as one sentiment score. Features are standardised
+the time axis), and comes out as one sentiment score (or, with ``n_out`` classes, logits: the
+speech-emotion classifiers of chapter 7 reuse these networks). Features are standardised
 with statistics of the training frames. Training uses the book's one loop.
 """
 from __future__ import annotations
@@ -19,19 +20,24 @@ from .base import register
 from .neural_text import AttentionPooling
 
 
+def _output(out: torch.Tensor, n_out: int) -> torch.Tensor:
+    """One score per sequence (B,) for regression, logits (B, n_out) for classification."""
+    return out.squeeze(-1) if n_out == 1 else out
+
+
 class SequenceRNN(nn.Module):
     """Frames -> linear projection -> (Bi)LSTM/GRU -> attention pooling -> score."""
 
     def __init__(self, modality: str, in_dim: int, hidden: int = 32, cell: str = "lstm", bidirectional: bool = True,
-                 dropout: float = 0.2):
+                 dropout: float = 0.2, n_out: int = 1):
         super().__init__()
-        self.modality = modality
+        self.modality, self.n_out = modality, n_out
         self.proj = nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU())
         self.rnn = (nn.LSTM if cell == "lstm" else nn.GRU)(hidden, hidden, batch_first=True,
                                                               bidirectional=bidirectional)
         out = hidden * (2 if bidirectional else 1)
         self.attention = AttentionPooling(out, hidden)
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(out, 1))
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(out, n_out))
         self.last_weights: torch.Tensor | None = None
 
     def forward(self, batch: dict) -> torch.Tensor:
@@ -42,21 +48,21 @@ class SequenceRNN(nn.Module):
         mask = mask.clone()
         mask[:, 0] = True  # an empty (missing) sequence still pools its one zero frame
         pooled, self.last_weights = self.attention(h, mask)
-        return self.head(pooled).squeeze(-1)
+        return _output(self.head(pooled), self.n_out)
 
 
 class TemporalConvNet(nn.Module):
     """Dilated 1-D convolutions over time with residual connections, then masked mean and max pooling."""
 
     def __init__(self, modality: str, in_dim: int, hidden: int = 32, levels: int = 3, kernel: int = 3,
-                 dropout: float = 0.2):
+                 dropout: float = 0.2, n_out: int = 1):
         super().__init__()
-        self.modality = modality
+        self.modality, self.n_out = modality, n_out
         self.inp = nn.Conv1d(in_dim, hidden, 1)
         self.blocks = nn.ModuleList(
             nn.Conv1d(hidden, hidden, kernel, dilation=2 ** i, padding=(kernel - 1) * 2 ** i // 2)
             for i in range(levels))
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * hidden, 1))
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * hidden, n_out))
 
     def forward(self, batch: dict) -> torch.Tensor:
         x, mask = batch[self.modality], batch[f"{self.modality}_mask"].clone()
@@ -67,7 +73,7 @@ class TemporalConvNet(nn.Module):
             h = (h + torch.relu(conv(h * m))) * m       # padded steps stay zero
         mean = h.sum(2) / m.sum(2)
         peak = h.masked_fill(~mask[:, None, :], float("-inf")).max(2).values
-        return self.head(torch.cat([mean, peak], dim=1)).squeeze(-1)
+        return _output(self.head(torch.cat([mean, peak], dim=1)), self.n_out)
 
 
 class SequenceRegressor:

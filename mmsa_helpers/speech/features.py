@@ -16,6 +16,8 @@ under ``cache_dir() / "speech"``, keyed by a hash of each file's content.
 from __future__ import annotations
 
 import hashlib
+import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -128,22 +130,53 @@ def utterance_features(y: np.ndarray, sr: int = SR) -> dict[str, np.ndarray]:
     return {"lld": lld, "logmel": mel, "functionals": functionals(lld)}
 
 
-def extract_waveforms(waveforms, sr: int = SR) -> list[dict[str, np.ndarray]]:
-    """:func:`utterance_features` for each waveform of a list (no cache)."""
-    return [utterance_features(y, sr) for y in waveforms]
-
-
 def speech_cache_dir() -> Path:
     from ..models.pretrained_text import cache_dir
 
     return cache_dir() / "speech"
 
 
+def _version_tag() -> bytes:
+    return f"v{FEATURE_VERSION}-sr{SR}-hop{HOP}-mels{N_MELS}-mfcc{N_MFCC}".encode()
+
+
 def file_key(path: str | Path) -> str:
     """Hash of a file's bytes and of the feature version: the cache key."""
     h = hashlib.sha1(Path(path).read_bytes())
-    h.update(f"v{FEATURE_VERSION}-sr{SR}-hop{HOP}-mels{N_MELS}-mfcc{N_MFCC}".encode())
+    h.update(_version_tag())
     return h.hexdigest()
+
+
+def waveform_key(y: np.ndarray, sr: int) -> str:
+    """Hash of a waveform's samples, its rate and the feature version."""
+    h = hashlib.sha1(np.ascontiguousarray(y, dtype=np.float32).tobytes())
+    h.update(f"-{sr}-".encode() + _version_tag())
+    return h.hexdigest()
+
+
+def _cached(key: str | None, compute) -> dict[str, np.ndarray]:
+    """``compute()``, stored as ``<cache_dir>/speech/<key>.npz`` and read back next time
+    (no cache when ``key`` is None)."""
+    if key is None:
+        return compute()
+    folder = speech_cache_dir()
+    target = folder / f"{key}.npz"
+    if target.is_file():
+        with np.load(target) as z:
+            return {k: z[k] for k in z.files}
+    feats = compute()
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez(tmp, **feats)
+    tmp.replace(target)   # atomic: a reader never sees half a file
+    return feats
+
+
+def extract_waveforms(waveforms, sr: int = SR, cache: bool = False) -> list[dict[str, np.ndarray]]:
+    """:func:`utterance_features` for each waveform of a list; with ``cache``,
+    stored on disk keyed by a hash of the samples (see :func:`extract_files`)."""
+    return [_cached(waveform_key(y, sr) if cache else None, lambda y=y: utterance_features(y, sr))
+            for y in waveforms]
 
 
 def extract_files(paths, cache: bool = True) -> list[dict[str, np.ndarray]]:
@@ -152,20 +185,22 @@ def extract_files(paths, cache: bool = True) -> list[dict[str, np.ndarray]]:
     a changed file has another hash, so stale features are never used."""
     import librosa
 
-    folder = speech_cache_dir()
-    out = []
-    for path in paths:
-        target = folder / f"{file_key(path)}.npz" if cache else None
-        if target is not None and target.is_file():
-            with np.load(target) as z:
-                out.append({k: z[k] for k in z.files})
-            continue
-        y, sr = librosa.load(path, sr=SR, mono=True)
-        feats = utterance_features(y, sr)
-        if target is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(".tmp.npz")
-            np.savez(tmp, **feats)
-            tmp.replace(target)
-        out.append(feats)
-    return out
+    from ..errors import MMSADataError
+
+    def compute(path):
+        try:
+            with warnings.catch_warnings():  # librosa's fallback chatter; a failure raises below
+                warnings.filterwarnings("ignore", "PySoundFile failed", UserWarning)
+                warnings.filterwarnings("ignore", category=FutureWarning)
+                y, sr = librosa.load(path, sr=SR, mono=True)
+        except Exception as err:  # soundfile/audioread raise many kinds of errors
+            raise MMSADataError(f"{path} could not be read as audio ({type(err).__name__}: {err}); "
+                                "replace it with a valid .wav file or remove it") from err
+        if len(y) < N_FFT:
+            raise MMSADataError(f"{path} is {len(y) / SR * 1000:.0f} ms long; an utterance needs at least "
+                                f"{N_FFT / SR * 1000:.0f} ms of audio")
+        if not np.isfinite(y).all():
+            raise MMSADataError(f"{path} holds NaN or infinite samples; re-export the file")
+        return utterance_features(y, sr)
+
+    return [_cached(file_key(path) if cache else None, lambda p=path: compute(p)) for path in paths]
