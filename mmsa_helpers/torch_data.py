@@ -139,3 +139,34 @@ def make_loader(dataset: MultimodalDataset, batch_size: int = 32, shuffle: bool 
 
 __all__ = ["MultimodalDataset", "collate_batch", "make_loader", "FrameScaler", "fit_scalers",
            "sequence_lengths", "UNIMODAL_LABEL_KEY"]
+
+
+def downsample_frames(corpus: Corpus, modality: str, factor: int) -> Corpus:
+    """A copy of ``corpus`` whose ``modality`` frames are averaged in windows of
+    ``factor`` (padding excluded), e.g. 15 -> 5 frames per second with
+    ``factor=3``; lengths shrink accordingly (a partial last window counts as a frame)."""
+    import dataclasses
+
+    if factor < 1:
+        raise ValueError(f"factor must be a positive integer, not {factor}")
+    splits = {}
+    for name, d in corpus.splits.items():
+        x, lengths = np.asarray(d[modality], dtype=np.float32), np.asarray(d[f"{modality}_lengths"])
+        n, steps, dims = x.shape
+        padded = np.zeros((n, -(-steps // factor) * factor, dims), np.float32)
+        padded[:, :steps] = x
+        real = np.clip(lengths[:, None] - np.arange(0, padded.shape[1], factor)[None], 0, factor)
+        pooled = padded.reshape(n, -1, factor, dims).sum(axis=2) / np.maximum(real, 1)[..., None]
+        splits[name] = {**d, modality: pooled.astype(np.float32), f"{modality}_lengths": -(-lengths // factor)}
+    return dataclasses.replace(corpus, splits=splits)
+
+
+def utterance_statistics(corpus: Corpus, split: str, modality: str) -> np.ndarray:
+    """Mean and standard deviation of every feature over each utterance's real
+    frames: shape (utterances, 2 * features), the input of a ridge baseline."""
+    d = corpus[split]
+    rows = []
+    for x, n in zip(d[modality], d[f"{modality}_lengths"]):
+        f = np.asarray(x[: max(int(n), 1)], dtype=np.float64)
+        rows.append(np.r_[f.mean(axis=0), f.std(axis=0)])
+    return np.asarray(rows, dtype=np.float32)

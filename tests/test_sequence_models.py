@@ -66,3 +66,39 @@ def test_run_experiment_refuses_text_only_data(tmp_path):
     (tmp_path / "MOSI" / "label.csv").write_text("id,text,label,mode\nv_1,good,1.0,train\n")
     with pytest.raises(Exception, match="unaligned_50.pkl"):
         run_experiment("mosi", "audio_tcn", data_root=tmp_path)
+
+
+@pytest.mark.parametrize("net_cls", [SequenceRNN, TemporalConvNet])
+def test_classification_head(tiny, net_cls):
+    ds = MultimodalDataset(tiny, "train", modalities=("audio",))
+    out = net_cls("audio", 12, n_out=7).eval()(collate_batch([ds[0], ds[1]]))
+    assert out.shape == (2, 7)
+
+
+@pytest.mark.parametrize("modality,factor", [("vision", 3), ("audio", 2), ("audio", 1)])
+def test_downsample_frames_averages_real_frames_only(tiny, modality, factor):
+    from mmsa_helpers.torch_data import downsample_frames
+
+    small = downsample_frames(tiny, modality, factor)
+    d, s = tiny["train"], small["train"]
+    assert s[modality].shape[1] == -(-d[modality].shape[1] // factor)
+    assert np.array_equal(s[f"{modality}_lengths"], -(-np.asarray(d[f"{modality}_lengths"]) // factor))
+    lengths = np.asarray(d[f"{modality}_lengths"])
+    i = int(np.argmax(lengths % factor == 1)) if factor > 1 else 0   # last window holds one real frame
+    n = s[f"{modality}_lengths"][i]
+    np.testing.assert_allclose(s[modality][i, n - 1], d[modality][i, lengths[i] - 1], atol=1e-5)
+    np.testing.assert_allclose(s[modality][i, 0], d[modality][i, :factor].mean(axis=0), atol=1e-5)
+    assert tiny["train"][modality] is d[modality]            # the original corpus is untouched
+    with pytest.raises(ValueError, match="positive"):
+        downsample_frames(tiny, modality, 0)
+
+
+def test_utterance_statistics(tiny):
+    from mmsa_helpers.torch_data import utterance_statistics
+
+    stats = utterance_statistics(tiny, "test", "audio")
+    d = tiny["test"]
+    n = d["audio_lengths"][0]
+    assert stats.shape == (len(d["id"]), 24)
+    np.testing.assert_allclose(stats[0, :12], d["audio"][0, :n].mean(axis=0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(stats[0, 12:], d["audio"][0, :n].std(axis=0), rtol=1e-4, atol=1e-5)

@@ -125,6 +125,24 @@ def test_cross_validate_loso_never_tests_on_a_training_speaker(tiny_features):
     assert {"accuracy", "UAR", "weighted_F1", "macro_F1"} <= set(r)
 
 
+def test_speaker_folds_keep_speakers_whole(tiny_features, monkeypatch):
+    import mmsa_helpers.speech.emotion as emo
+
+    c, f = tiny_features
+    seen = []
+    real = emo.fit_predict
+
+    def spy(model, x_train, y_train, x_test, n_classes, seed=0, **settings):
+        seen.append((len(y_train), len(x_test)))
+        return real(model, x_train, y_train, x_test, n_classes, seed=seed, **settings)
+
+    monkeypatch.setattr(emo, "fit_predict", spy)
+    r = emo.cross_validate(f, c["emotion"], c["speaker"], model="svm", split="speaker_folds", n_folds=3)
+    assert seen == [(28, 14)] * 3 and set(r["per_speaker"]) == {"s00", "s01", "s02"}
+    with pytest.raises(ValueError, match="at least 4 speakers"):
+        emo.cross_validate(f, c["emotion"], c["speaker"], model="svm", split="speaker_folds", n_folds=4)
+
+
 def _write_fixture(folder, speakers=("03", "08"), emotions="WT"):
     folder.mkdir(parents=True)
     letter = {"W": "anger", "T": "sadness"}
@@ -260,3 +278,15 @@ def test_cli_lists_both_kinds_of_model(capsys):
     assert main(["train", "-m", "list"]) == 0
     out = capsys.readouterr().out
     assert "audio_cnn" in out and "text_bert" in out and "Speech emotion" in out
+
+
+def test_networks_train_on_small_folds(tiny_features):
+    from mmsa_helpers.speech.emotion import train_network
+
+    c, f = tiny_features
+    x = model_inputs(f[:14], "tcn", c["speaker"][:14])          # one speaker: 2 utterances per emotion
+    y = np.array([sorted(EMOTIONS).index(e) for e in c["emotion"][:14]])
+    net = train_network("tcn", x, y, 7, epochs=2)                # validation: 7 utterances, one per class
+    assert net is not None
+    with pytest.raises(ValueError, match="too few"):
+        train_network("tcn", x[:9], y[:9], 7, epochs=1)

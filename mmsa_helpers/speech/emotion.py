@@ -170,7 +170,13 @@ def train_network(model: str, seqs, y: np.ndarray, n_classes: int, seed: int = 0
     cfg = TrainConfig(epochs=s["epochs"], lr=s["lr"], weight_decay=s["weight_decay"], patience=s["patience"],
                       progress=False, device="cpu")
     idx = np.arange(len(seqs))
-    tr, va = train_test_split(idx, test_size=valid_share, stratify=y, random_state=seed)
+    n_valid = max(n_classes, int(round(valid_share * len(seqs))))   # at least one utterance per class
+    if len(seqs) - n_valid < n_classes:
+        raise ValueError(f"{len(seqs)} training utterances are too few to train a network on {n_classes} "
+                         f"classes with a validation share; record more, or use the SVM")
+    counts = np.bincount(y)
+    stratify = y if counts[counts > 0].min() >= 2 else None       # stratify when every class can be split
+    tr, va = train_test_split(idx, test_size=n_valid, stratify=stratify, random_state=seed)
     net = build_network(model, n_classes, seqs[0].shape[1], hidden=s["hidden"], dropout=s["dropout"])
     fit_regressor(net, Batches([seqs[i] for i in tr], y[tr], batch_size=s["batch_size"], shuffle=True, seed=seed),
                   Batches([seqs[i] for i in va], y[va], batch_size=64), cfg, loss_fn=cross_entropy)
@@ -263,11 +269,12 @@ def cross_validate(features: list[dict], emotions, speakers, model: str = "svm",
     """Cross-validated predictions for every utterance.
 
     ``split="loso"``: leave one speaker out (each fold tests on a speaker no
-    model saw); ``split="random"``: stratified random folds that mix every
-    speaker into training and test (optimistic). Returns :func:`summarise`'s
+    model saw); ``split="speaker_folds"``: ``n_folds`` folds of whole speakers
+    (cheaper than LOSO, still speaker-independent); ``split="random"``:
+    stratified random folds that mix every speaker into training and test (optimistic). Returns :func:`summarise`'s
     dict plus ``per_speaker`` UAR. ``settings``: any of :data:`DEFAULTS`.
     """
-    from sklearn.model_selection import LeaveOneGroupOut, StratifiedKFold
+    from sklearn.model_selection import GroupKFold, LeaveOneGroupOut, StratifiedKFold
 
     _check_settings(settings)
     model = canonical_model(model)
@@ -281,10 +288,14 @@ def cross_validate(features: list[dict], emotions, speakers, model: str = "svm",
         if len(set(speakers)) < 2:
             raise ValueError("leave-one-speaker-out needs recordings of at least two speakers")
         folds = LeaveOneGroupOut().split(y, y, speakers)
+    elif split == "speaker_folds":
+        if len(set(speakers)) < n_folds:
+            raise ValueError(f"{n_folds} speaker folds need at least {n_folds} speakers, not {len(set(speakers))}")
+        folds = GroupKFold(n_folds).split(y, y, speakers)
     elif split == "random":
         folds = StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(y, y)
     else:
-        raise ValueError(f"split must be 'loso' or 'random', not {split!r}")
+        raise ValueError(f"split must be 'loso', 'speaker_folds' or 'random', not {split!r}")
     pred = np.empty(len(y), dtype=int)
     for k, (tr, te) in enumerate(folds):
         pred[te] = fit_predict(model, _take(x, tr), y[tr], _take(x, te), len(classes), seed=seed + k, **settings)
