@@ -130,6 +130,9 @@ def run_train(args) -> int:
     if args.eval_root is not None:
         raise ValueError(f"--eval-root applies to the speech-emotion datasets ({', '.join(EMOTION_DATASETS)}), "
                          f"not {args.dataset!r}")
+    if args.model in ("audio_svm", "audio_cnn"):
+        raise ValueError(f"{args.model} is a speech-emotion model: train it with -d emodb or -d synthetic_speech "
+                         f"(on {args.dataset!r}, the audio models are audio_lstm, audio_gru and audio_tcn)")
     get_spec(args.model)  # unknown names fail here, before any data is loaded
     result = run_experiment(args.dataset, args.model, args.seeds or [0], data_root=args.data_root, config=config)
     record = result.to_json()

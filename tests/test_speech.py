@@ -263,6 +263,8 @@ def test_cli_trains_emotion_models_on_emodb_folders(tmp_path, monkeypatch, capsy
     assert "synthetic_speech only" in capsys.readouterr().err
     assert main(["train", "-d", "synthetic", "-m", "text_lstm", "--eval-root", str(tmp_path)]) == 2
     assert "speech-emotion" in capsys.readouterr().err
+    assert main(["train", "-d", "synthetic", "-m", "audio_cnn"]) == 2
+    assert "speech-emotion model" in capsys.readouterr().err
 
 
 def test_cli_trains_on_the_generated_voices(capsys):
