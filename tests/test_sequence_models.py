@@ -102,3 +102,17 @@ def test_utterance_statistics(tiny):
     assert stats.shape == (len(d["id"]), 24)
     np.testing.assert_allclose(stats[0, :12], d["audio"][0, :n].mean(axis=0), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(stats[0, 12:], d["audio"][0, :n].std(axis=0), rtol=1e-4, atol=1e-5)
+
+
+def test_attention_weights_of_a_fitted_model(tiny):
+    model = create("vision_lstm", epochs=1, progress=False)
+    with pytest.raises(RuntimeError, match="fit"):
+        model.attention_weights(tiny, "test")
+    model.fit(tiny, seed=0)
+    weights = model.attention_weights(tiny, "test")
+    lengths = np.maximum(np.asarray(tiny["test"]["vision_lengths"]), 1)
+    assert [len(w) for w in weights] == list(lengths)
+    assert np.allclose([w.sum() for w in weights], 1, atol=1e-5)
+    tcn = create("vision_tcn", epochs=1, progress=False).fit(tiny, seed=0)
+    with pytest.raises(ValueError, match="no attention"):
+        tcn.attention_weights(tiny, "test")

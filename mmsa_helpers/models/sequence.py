@@ -123,6 +123,23 @@ class SequenceRegressor:
         pred = predict(self.net, make_loader(self.dataset(corpus, split), self.batch_size))
         return np.clip(pred, -self.label_range, self.label_range)
 
+    def attention_weights(self, corpus: Corpus, split: str) -> list[np.ndarray]:
+        """The attention pooling's weights over each utterance's real frames
+        (recurrent models only): one array per utterance, each summing to 1."""
+        if self.net is None:
+            raise RuntimeError("call fit() before attention_weights()")
+        if not isinstance(self.net, SequenceRNN):
+            raise ValueError(f"a {self.arch!r} model has no attention; use an LSTM or GRU model")
+        self.net.eval()
+        out = []
+        with torch.no_grad():
+            for batch in make_loader(self.dataset(corpus, split), self.batch_size):
+                device = next(self.net.parameters()).device
+                self.net({k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()})
+                lengths = batch[f"{self.modality}_lengths"].clamp(min=1).tolist()
+                out.extend(w[:n].cpu().numpy() for w, n in zip(self.net.last_weights, lengths))
+        return out
+
 
 _DEFAULTS = dict(target="M", hidden=32, levels=3, dropout=0.2, epochs=20, batch_size=32, lr=2e-3, weight_decay=1e-5,
                  patience=5, progress=True, device=None)
