@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from ..metrics import confusion_matrix, eval_classification
-from ..models.neural_text import AttentionPooling, masked_max
+from ..models.neural_text import masked_max
 from ..training import TrainConfig, fit_regressor
 
 #: The speech-emotion models (``audio_<name>`` on the command line).
@@ -331,6 +331,45 @@ def train_test(train_features, train_emotions, train_speakers, test_features, te
                      speaker_norm=speaker_norm)
 
 
+#: Datasets whose task is speech emotion (the others are sentiment regression).
+EMOTION_DATASETS = ("emodb", "synthetic_speech")
+
+
+def emotion_features(dataset: str, data_root=None, eval_root=None, cache: bool = True, **generator):
+    """Load a speech-emotion dataset and its (cached) features: ``(train, test)``,
+    each a dict with ``features``, ``emotion``, ``speaker`` and ``id``; ``test`` is
+    None unless ``eval_root`` (EMO-DB only) names a second folder of other speakers.
+    ``generator``: settings of :func:`~mmsa_helpers.speech.make_corpus` for ``synthetic_speech``."""
+    from ..real_data import load_emodb
+    from .features import extract_files, extract_waveforms
+
+    def pack(split, feats):
+        return {"features": feats, "emotion": list(split["emotion"]), "speaker": list(split["speaker"]),
+                "id": list(split["id"])}
+
+    if dataset == "synthetic_speech":
+        if eval_root is not None:
+            raise ValueError("--eval-root applies to EMO-DB only; synthetic_speech is evaluated "
+                             "leave-one-speaker-out over its generated speakers")
+        from .synthesis import make_corpus
+
+        split = make_corpus(**generator)["all"]
+        return pack(split, extract_waveforms(split["audio"], split["sr"][0], cache=cache)), None
+    if dataset != "emodb":
+        raise ValueError(f"{dataset!r} is not a speech-emotion dataset; choose one of {EMOTION_DATASETS}")
+    if generator:
+        raise ValueError(f"settings {sorted(generator)} apply to synthetic_speech only")
+    train = load_emodb(data_root)["all"]
+    test = load_emodb(eval_root)["all"] if eval_root is not None else None
+    if test is not None:
+        overlap = set(train["speaker"]) & set(test["speaker"])
+        if overlap:  # before any audio is decoded
+            raise ValueError(f"speakers {sorted(overlap)} are in both folders (--data-root and --eval-root); "
+                             "a speaker-independent test needs disjoint speakers")
+    train_pack = pack(train, extract_files(train["path"], cache=cache))
+    return train_pack, (pack(test, extract_files(test["path"], cache=cache)) if test is not None else None)
+
+
 def evaluate_emodb(train_root, eval_root=None, model: str = "svm", speaker_norm: bool = True,
                    seed: int = 0, cache: bool = True, **settings) -> dict[str, Any]:
     """Speech-emotion recognition on EMO-DB with speaker-independent splits.
@@ -342,23 +381,13 @@ def evaluate_emodb(train_root, eval_root=None, model: str = "svm", speaker_norm:
     Returns accuracy, UAR, weighted and macro F1, the confusion matrix, predictions
     and the number of test utterances ``n``.
     """
-    from ..real_data import load_emodb
-    from .features import extract_files
-
-    train = load_emodb(train_root)["all"]
-    feats = extract_files(train["path"], cache=cache)
-    if eval_root is None:
-        out = cross_validate(feats, train["emotion"], train["speaker"], model=model, split="loso",
+    train, test = emotion_features("emodb", train_root, eval_root, cache=cache)
+    if test is None:
+        out = cross_validate(train["features"], train["emotion"], train["speaker"], model=model, split="loso",
                              speaker_norm=speaker_norm, seed=seed, **settings)
-        out["n"] = len(feats)
-        return out
-    test = load_emodb(eval_root)["all"]
-    overlap = set(train["speaker"]) & set(test["speaker"])
-    if overlap:  # checked before any test audio is decoded
-        raise ValueError(f"speakers {sorted(overlap)} are in both folders; a speaker-independent test "
-                         "needs disjoint speakers")
-    test_feats = extract_files(test["path"], cache=cache)
-    out = train_test(feats, train["emotion"], train["speaker"], test_feats, test["emotion"], test["speaker"],
-                     model=model, speaker_norm=speaker_norm, seed=seed, **settings)
-    out["n"] = len(test_feats)
+    else:
+        out = train_test(train["features"], train["emotion"], train["speaker"], test["features"],
+                         test["emotion"], test["speaker"], model=model, speaker_norm=speaker_norm, seed=seed,
+                         **settings)
+    out["n"] = len((test or train)["features"])
     return out

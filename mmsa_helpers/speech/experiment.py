@@ -21,49 +21,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .emotion import DEFAULTS, canonical_model, cross_validate, train_test
+from .emotion import DEFAULTS, EMOTION_DATASETS, canonical_model, cross_validate, emotion_features, train_test
 
-#: Datasets whose task is speech emotion (the others are sentiment regression).
-EMOTION_DATASETS = ("emodb", "synthetic_speech")
+__all__ = ["EMOTION_DATASETS", "METRICS", "GENERATOR_SETTINGS", "run_emotion_experiment"]
+
 METRICS = ("accuracy", "UAR", "weighted_F1", "macro_F1")
 #: Settings of ``synthetic_speech`` that go to the generator rather than the model.
 GENERATOR_SETTINGS = ("n_speakers", "n_per_emotion", "corpus_seed", "duration")
-
-
-def emotion_features(dataset: str, data_root=None, eval_root=None, cache: bool = True, **generator):
-    """``(train, test)``: each a dict with ``features``, ``emotion``, ``speaker`` and ``id``;
-    ``test`` is None for leave-one-speaker-out."""
-    from ..real_data import load_emodb
-    from .features import extract_files, extract_waveforms
-
-    def pack(split, feats):
-        return {"features": feats, "emotion": list(split["emotion"]), "speaker": list(split["speaker"]),
-                "id": list(split["id"])}
-
-    if dataset == "synthetic_speech":
-        if eval_root is not None:
-            raise ValueError("--eval-root applies to EMO-DB only; synthetic_speech is evaluated "
-                             "leave-one-speaker-out over its generated speakers")
-        from .synthesis import make_corpus
-
-        if "corpus_seed" in generator:
-            generator["seed"] = generator.pop("corpus_seed")
-        split = make_corpus(**generator)["all"]
-        return pack(split, extract_waveforms(split["audio"], split["sr"][0], cache=cache)), None
-    if dataset != "emodb":
-        raise ValueError(f"{dataset!r} is not a speech-emotion dataset; choose one of {EMOTION_DATASETS}")
-    if generator:
-        raise ValueError(f"settings {sorted(generator)} apply to synthetic_speech only")
-    train = load_emodb(data_root)["all"]
-    train_pack = pack(train, extract_files(train["path"], cache=cache))
-    if eval_root is None:
-        return train_pack, None
-    test = load_emodb(eval_root)["all"]
-    overlap = set(train["speaker"]) & set(test["speaker"])
-    if overlap:  # before decoding any test audio
-        raise ValueError(f"speakers {sorted(overlap)} are under both --data-root and --eval-root; "
-                         "a speaker-independent test needs disjoint speakers")
-    return train_pack, pack(test, extract_files(test["path"], cache=cache))
 
 
 def run_emotion_experiment(dataset: str, model: str, seeds: Sequence[int] = (0,), *, data_root=None,
@@ -81,6 +45,8 @@ def run_emotion_experiment(dataset: str, model: str, seeds: Sequence[int] = (0,)
     if generator and dataset != "synthetic_speech":
         raise ValueError(f"settings {sorted(generator)} apply to synthetic_speech only")
     seeds = list(seeds)  # (the linear SVM does not depend on the seed: its std is 0)
+    if "corpus_seed" in generator:  # "seed" on the command line is the training seed
+        generator["seed"] = generator.pop("corpus_seed")
     train, test = emotion_features(dataset, data_root, eval_root, cache=cache, **generator)
     runs, seconds = [], []
     for seed in seeds:
