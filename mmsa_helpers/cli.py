@@ -109,15 +109,15 @@ def run_train(args) -> int:
 
     from .speech.experiment import EMOTION_DATASETS
 
-    if args.model == "list":
-        from .speech.emotion import MODELS
+    from .speech.emotion import MODEL_DESCRIPTIONS
 
+    if args.model == "list":
         print("Sentiment regression (synthetic, mosi, mosei, sims):")
         for name, spec in sorted(available_models().items()):
             print(f"  {name:14s} {spec.description}")
         print(f"Speech emotion ({', '.join(EMOTION_DATASETS)}):")
-        for name in MODELS:
-            print(f"  audio_{name:8s} {_EMOTION_DESCRIPTIONS[name]}")
+        for name, description in MODEL_DESCRIPTIONS.items():
+            print(f"  audio_{name:8s} {description}")
         return 0
     config = {}
     for item in args.set:
@@ -130,9 +130,11 @@ def run_train(args) -> int:
     if args.eval_root is not None:
         raise ValueError(f"--eval-root applies to the speech-emotion datasets ({', '.join(EMOTION_DATASETS)}), "
                          f"not {args.dataset!r}")
-    if args.model in ("audio_svm", "audio_cnn"):
+    emotion_only = sorted({f"audio_{m}" for m in MODEL_DESCRIPTIONS} - set(available_models()))
+    if args.model in emotion_only:
+        sentiment_audio = sorted(m for m in available_models() if m.startswith("audio_"))
         raise ValueError(f"{args.model} is a speech-emotion model: train it with -d emodb or -d synthetic_speech "
-                         f"(on {args.dataset!r}, the audio models are audio_lstm, audio_gru and audio_tcn)")
+                         f"(on {args.dataset!r}, the audio models are {', '.join(sentiment_audio)})")
     get_spec(args.model)  # unknown names fail here, before any data is loaded
     result = run_experiment(args.dataset, args.model, args.seeds or [0], data_root=args.data_root, config=config)
     record = result.to_json()
@@ -146,15 +148,6 @@ def run_train(args) -> int:
         Path(args.json).write_text(json.dumps(record, indent=2))
         print(f"metrics written to {args.json}")
     return 0
-
-
-_EMOTION_DESCRIPTIONS = {
-    "svm": "linear SVM on utterance functionals (openSMILE-style statistics)",
-    "cnn": "2-D CNN on the log-mel spectrogram",
-    "lstm": "BiLSTM with attention pooling over frame descriptors",
-    "gru": "BiGRU with attention pooling over frame descriptors",
-    "tcn": "temporal convolution network over frame descriptors",
-}
 
 
 def _run_emotion(args, config: dict) -> int:
