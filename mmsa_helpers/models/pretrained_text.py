@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ..corpus import Corpus
-from ..pretrained import DEFAULT_ENCODER, resolve_encoder
+from ..pretrained import DEFAULT_ENCODER, load_tokenizer, resolve_encoder
 from ..training import TrainConfig, TrainHistory, batch_indices, fit_regressor, predict
 from .base import register
 
@@ -38,12 +38,11 @@ def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 def _load(name: str):
     """Tokenizer and a fresh copy of the encoder's pretrained weights."""
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    path = resolve_encoder(name)
-    return AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path)
+    return load_tokenizer(name), AutoModel.from_pretrained(resolve_encoder(name))
 
 
 def encode_texts(texts: list[str], encoder: str = DEFAULT_ENCODER, pooling: str = "mean", max_len: int = 64,

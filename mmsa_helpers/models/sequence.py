@@ -132,9 +132,9 @@ class SequenceRegressor:
             raise ValueError(f"a {self.arch!r} model has no attention; use an LSTM or GRU model")
         self.net.eval()
         out = []
+        device = next(self.net.parameters()).device
         with torch.no_grad():
             for batch in make_loader(self.dataset(corpus, split), self.batch_size):
-                device = next(self.net.parameters()).device
                 self.net({k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()})
                 lengths = batch[f"{self.modality}_lengths"].clamp(min=1).tolist()
                 out.extend(w[:n].cpu().numpy() for w, n in zip(self.net.last_weights, lengths))

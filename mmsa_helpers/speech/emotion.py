@@ -265,6 +265,12 @@ def summarise(pred: list[str] | np.ndarray, true, classes: list[str], **extra) -
     return out
 
 
+def uar_per_speaker(pred, true, speakers) -> dict[str, float]:
+    """UAR of each speaker's utterances."""
+    pred, true, speakers = np.asarray(pred), np.asarray(true), np.asarray(speakers)
+    return {s: eval_classification(pred[speakers == s], true[speakers == s])["UAR"] for s in np.unique(speakers)}
+
+
 def _check_settings(settings: dict) -> None:
     unknown = set(settings) - set(DEFAULTS)
     if unknown:
@@ -307,10 +313,8 @@ def cross_validate(features: list[dict], emotions, speakers, model: str = "svm",
     for k, (tr, te) in enumerate(folds):
         pred[te] = fit_predict(model, _take(x, tr), y[tr], _take(x, te), len(classes), seed=seed + k, **settings)
     labels = np.array(classes)[pred]
-    per_speaker = {s: eval_classification(labels[speakers == s], emotions[speakers == s])["UAR"]
-                   for s in np.unique(speakers)}
-    return summarise(labels, emotions, classes, per_speaker=per_speaker, model=model, split=split,
-                     speaker_norm=speaker_norm)
+    return summarise(labels, emotions, classes, per_speaker=uar_per_speaker(labels, emotions, speakers),
+                     model=model, split=split, speaker_norm=speaker_norm)
 
 
 def train_test(train_features, train_emotions, train_speakers, test_features, test_emotions, test_speakers,
@@ -331,11 +335,9 @@ def train_test(train_features, train_emotions, train_speakers, test_features, te
     x_tr = model_inputs(train_features, model, train_speakers, speaker_norm)
     x_te = model_inputs(test_features, model, test_speakers, speaker_norm)
     labels = np.array(classes)[fit_predict(model, x_tr, y, x_te, len(classes), seed=seed, **settings)]
-    emotions, speakers = np.asarray(test_emotions), np.asarray(test_speakers)
-    per_speaker = {s: eval_classification(labels[speakers == s], emotions[speakers == s])["UAR"]
-                   for s in np.unique(speakers)}
-    return summarise(labels, emotions, classes, per_speaker=per_speaker, model=model, split="train/test",
-                     speaker_norm=speaker_norm)
+    emotions = np.asarray(test_emotions)
+    return summarise(labels, emotions, classes, per_speaker=uar_per_speaker(labels, emotions, test_speakers),
+                     model=model, split="train/test", speaker_norm=speaker_norm)
 
 
 #: Datasets whose task is speech emotion (the others are sentiment regression).

@@ -61,12 +61,14 @@ def f0_track(y: np.ndarray, sr: int = SR) -> tuple[np.ndarray, np.ndarray]:
     return f0.astype(np.float32), voiced
 
 
-def frame_descriptors(y: np.ndarray, sr: int = SR) -> np.ndarray:
-    """Low-level descriptors, shape (frames, len(DESCRIPTOR_NAMES))."""
+def frame_descriptors(y: np.ndarray, sr: int = SR, mel_db: np.ndarray | None = None) -> np.ndarray:
+    """Low-level descriptors, shape (frames, len(DESCRIPTOR_NAMES)); ``mel_db``: the
+    waveform's :func:`log_mel`, if already computed (the MFCCs are taken from it)."""
     import librosa
 
     y = np.asarray(y, dtype=np.float32)
-    mel_db = log_mel(y, sr, N_MELS)
+    if mel_db is None:
+        mel_db = log_mel(y, sr, N_MELS)
     mfcc = librosa.feature.mfcc(S=mel_db.T, n_mfcc=N_MFCC).T
     f0, voiced = f0_track(y, sr)
     kw = dict(n_fft=N_FFT, hop_length=HOP)
@@ -125,9 +127,9 @@ def utterance_features(y: np.ndarray, sr: int = SR) -> dict[str, np.ndarray]:
     y = np.asarray(y, dtype=np.float32)
     if sr != SR:
         y, sr = librosa.resample(y, orig_sr=sr, target_sr=SR), SR
-    lld = frame_descriptors(y, sr)
-    mel = log_mel(y, sr)[: len(lld)]
-    return {"lld": lld, "logmel": mel, "functionals": functionals(lld)}
+    mel = log_mel(y, sr)
+    lld = frame_descriptors(y, sr, mel_db=mel)
+    return {"lld": lld, "logmel": mel[: len(lld)], "functionals": functionals(lld)}
 
 
 def speech_cache_dir() -> Path:
