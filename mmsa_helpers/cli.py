@@ -85,7 +85,8 @@ def _train_args(p):
                    help="seed; repeat for several (default: 0)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a model setting, e.g. --set epochs=5 (values are read as Python literals)")
-    p.add_argument("--json", metavar="OUT", help="write the metrics as JSON to this file")
+    p.add_argument("--json", metavar="OUT", help="write the result record (metrics, settings, timings) as JSON")
+    p.add_argument("--save", metavar="DIR", help="save each seed's trained model as DIR/<model>-seed<S>.pt")
     p.add_argument("--eval-root", metavar="DIR2", default=None,
                    help="emodb only: train on every recording under --data-root, test on the (other) speakers "
                         "under DIR2; without it, leave-one-speaker-out")
@@ -136,17 +137,27 @@ def run_train(args) -> int:
         raise ValueError(f"{args.model} is a speech-emotion model: train it with -d emodb or -d synthetic_speech "
                          f"(on {args.dataset!r}, the audio models are {', '.join(sentiment_audio)})")
     get_spec(args.model)  # unknown names fail here, before any data is loaded
-    result = run_experiment(args.dataset, args.model, args.seeds or [0], data_root=args.data_root, config=config)
+    from .records import command_line
+    from .training import init_distributed, is_main_process
+
+    init_distributed()  # under torchrun: join the process group before any training
+    result = run_experiment(args.dataset, args.model, args.seeds or [0], data_root=args.data_root, config=config,
+                            save_dir=args.save if is_main_process() else None)
+    if not is_main_process():
+        return 0  # rank 0 reports and writes
     record = result.to_json()
-    print(f"{args.model} on {result.dataset}, test split, seeds {result.seeds} (mean ± std):")
+    record["command"] = command_line(args.argv)
+    print(f"{args.model} on {result.dataset}{' (aligned)' if result.aligned else ''}, test split, "
+          f"seeds {result.seeds} (mean ± std):")
     for key, v in record["test"].items():
         print(f"  {key:15s} {v['mean']:.4f} ± {v['std']:.4f}")
     if args.json:
-        from pathlib import Path
+        from .records import save_record
 
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(record, indent=2))
-        print(f"metrics written to {args.json}")
+        save_record(record, args.json)
+        print(f"record written to {args.json}")
+    if args.save:
+        print(f"models saved under {args.save}")
     return 0
 
 
@@ -157,14 +168,59 @@ def _run_emotion(args, config: dict) -> int:
 
     record = run_emotion_experiment(args.dataset.lower(), args.model, args.seeds or [0], data_root=args.data_root,
                                     eval_root=args.eval_root, config=config)
+    from .records import command_line
+
+    record["command"] = command_line(args.argv)
+    if args.save:
+        raise ValueError("--save applies to the sentiment models; the speech-emotion runs train one model per fold")
     text = json.dumps(record, indent=2)
     print(text)
     if args.json:
-        from pathlib import Path
+        from .records import save_record
 
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(text)
-        print(f"metrics written to {args.json}", file=sys.stderr)
+        save_record(record, args.json)
+        print(f"record written to {args.json}", file=sys.stderr)
+    return 0
+
+
+# --- leaderboard ---------------------------------------------------------------
+def _leaderboard_args(p):
+    from .leaderboard import RECORDS_DIR, SEEDS
+
+    p.add_argument("--records", metavar="DIR", default=str(RECORDS_DIR),
+                   help="folder of the JSON records (default: the book's book/records/leaderboard)")
+    p.add_argument("-m", "--model", action="append", dest="models", metavar="MODEL",
+                   help="only these models (repeat); default: every sentiment model of the book")
+    p.add_argument("-s", "--seed", type=int, action="append", dest="seeds", metavar="SEED",
+                   help=f"seeds for records that are (re-)made (default: {' '.join(map(str, SEEDS))})")
+    p.add_argument("--remake", action="store_true", help="re-train every model even where its record exists")
+    p.add_argument("--markdown", metavar="OUT", help="also write the table as Markdown to this file")
+
+
+def run_leaderboard(args) -> int:
+    from pathlib import Path
+
+    from .leaderboard import BOARD_MODELS, SEEDS, collect, leaderboard_frame, leaderboard_table, to_markdown, winners
+    from .models import get_spec
+
+    models = args.models or list(BOARD_MODELS)
+    for m in models:
+        get_spec(m)
+    records = collect(models, args.records, remake=args.remake, seeds=args.seeds or SEEDS,
+                      log=lambda text: print(text, file=sys.stderr))
+    table = leaderboard_table(records)
+    import pandas as pd
+
+    with pd.option_context("display.width", 250, "display.max_columns", 30):
+        print(table.to_string())
+    if len(records) > 1:
+        print("\nwinner per metric (x100; † = lead larger than the combined seed std):")
+        win = winners(leaderboard_frame(records))
+        for metric, row in win.iterrows():
+            print(f"  {metric:14s} {row['best']:11s} by {100 * row['gap']:.2f} over {row['runner_up']} "
+                  f"(noise {100 * row['noise']:.2f}){' †' if row['beyond_noise'] else ''}")
+    if args.markdown:
+        Path(args.markdown).write_text(to_markdown(table) + "\n")
     return 0
 
 
@@ -173,6 +229,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "export": ("write a dataset in MMSA's layout (Processed/*.pkl and label.csv)", _export_args, run_export),
     "train": ("train a model over one or more seeds and report MMSA's test metrics (-m list: the models)",
               _train_args, run_train),
+    "leaderboard": ("the table of every sentiment model on the embedded data (from stored records, made when missing)",
+                    _leaderboard_args, run_leaderboard),
 }
 
 
@@ -189,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     from .errors import DatasetNotFoundError, MMSADataError
 
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return COMMANDS[args.command][2](args)
     except (DatasetNotFoundError, MMSADataError, ValueError) as err:

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+import torch
 
 from .corpus import Corpus
 from .metrics import eval_regression, summarize_seeds
@@ -25,7 +26,13 @@ class ExperimentResult:
     metrics: list[dict[str, float]]             # test metrics, one dict per seed
     seconds: list[float]                        # fit + predict time per seed
     predictions: dict[int, np.ndarray] = field(default_factory=dict)  # test predictions per seed
-    config: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)              # full resolved settings
+    valid_metrics: list[dict[str, float]] = field(default_factory=list)
+    details: list[dict[str, Any]] = field(default_factory=list)      # per seed: best epoch, timings, parameters
+    dataset_settings: dict[str, Any] = field(default_factory=dict)
+    aligned: bool = False
+    sizes: dict[str, int] = field(default_factory=dict)
+    models: dict[int, Any] = field(default_factory=dict)             # fitted models per seed (keep_models=True)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -34,17 +41,25 @@ class ExperimentResult:
 
     def mean_std(self) -> dict[str, dict[str, float]]:
         """Per metric, mean and population std over seeds on MMSA's raw scale (as MMSA's run.py reports)."""
-        frame = pd.DataFrame(self.metrics)
-        return {k: {"mean": round(float(frame[k].mean()), 4), "std": round(float(frame[k].std(ddof=0)), 4)}
-                for k in frame.columns}
+        from .records import mean_std
+
+        return mean_std(self.metrics)
 
     def to_json(self) -> dict:
-        """A JSON-serialisable record (the CLI's ``--json`` output)."""
-        return {
-            "dataset": self.dataset, "model": self.model, "seeds": self.seeds, "config": self.config,
-            "test": self.mean_std(),
-            "per_seed": [{"seed": s, "seconds": round(t, 3), **m} for s, m, t in zip(self.seeds, self.metrics, self.seconds)],
-        }
+        """The JSON record (the CLI's ``--json`` output; see :mod:`mmsa_helpers.records`)."""
+        from .records import make_record
+
+        per_seed = []
+        for i, (s, m, t) in enumerate(zip(self.seeds, self.metrics, self.seconds)):
+            row = {"seed": s, "seconds": round(t, 3), "test": m}
+            if i < len(self.valid_metrics):
+                row["valid"] = self.valid_metrics[i]
+            if i < len(self.details):
+                row.update(self.details[i])
+            per_seed.append(row)
+        return make_record(task="sentiment_regression", dataset=self.dataset, model=self.model, config=self.config,
+                           seeds=self.seeds, per_seed=per_seed, dataset_settings=self.dataset_settings,
+                           aligned=self.aligned, sizes=self.sizes)
 
 
 def metric_rules(corpus: Corpus) -> str:
@@ -58,28 +73,64 @@ def load_for_model(dataset: str, model: str, data_root=None, **dataset_config) -
 
     spec = get_spec(model)
     text_only = spec.text_only and dataset != "synthetic"
-    return load_dataset(dataset, data_root=data_root, text_only=text_only, **dataset_config)
+    return load_dataset(dataset, data_root=data_root, text_only=text_only, aligned=spec.aligned, **dataset_config)
+
+
+def _details(fitted, fit_seconds: float, infer_seconds: float, n_test: int) -> dict[str, Any]:
+    """Per-seed facts of a fitted model: chosen epoch, timings and parameter count where they exist."""
+    from .training import count_parameters
+
+    out: dict[str, Any] = {"train_seconds": round(fit_seconds, 3), "inference_seconds": round(infer_seconds, 4),
+                           "inference_ms_per_utterance": round(1000 * infer_seconds / max(n_test, 1), 4)}
+    history = getattr(fitted, "history", None)
+    if history is not None and getattr(history, "best_epoch", 0):
+        out["best_epoch"] = int(history.best_epoch)
+        out["epochs_run"] = len(history.rows)
+    net = getattr(fitted, "net", None)
+    if isinstance(net, torch.nn.Module):
+        out["n_parameters"] = count_parameters(net)
+    elif hasattr(fitted, "n_parameters"):
+        out["n_parameters"] = int(fitted.n_parameters)
+    return out
 
 
 def run_experiment(dataset: str | Corpus, model: str, seeds: Sequence[int] = (0,), *, data_root=None,
-                   config: dict[str, Any] | None = None, keep_predictions: bool = True,
-                   **dataset_config) -> ExperimentResult:
-    """Fit ``model`` once per seed on the train split and score the test split with MMSA's metrics."""
+                   config: dict[str, Any] | None = None, keep_predictions: bool = True, keep_models: bool = False,
+                   save_dir=None, **dataset_config) -> ExperimentResult:
+    """Fit ``model`` once per seed on the train split and score the test (and validation) split
+    with MMSA's metrics. ``save_dir``: save each fitted model there as ``<model>-seed<S>.pt``."""
     config = dict(config or {})
-    corpus = dataset if isinstance(dataset, Corpus) else load_for_model(dataset, model, data_root, **dataset_config)
     spec = get_spec(model)
+    resolved = spec.resolve(**config)
+    corpus = dataset if isinstance(dataset, Corpus) else load_for_model(dataset, model, data_root, **dataset_config)
     missing = [k for k in spec.needs if not corpus.has(k)]
     if missing:
         raise ValueError(f"model {model!r} needs {missing}, which dataset {corpus.name!r} does not have "
                          f"(it has {sorted(corpus['train'])})")
-    truth = corpus.labels("test")
-    result = ExperimentResult(corpus.name, model, list(seeds), [], [], config=config)
+    if spec.aligned and not corpus.aligned:
+        raise ValueError(f"model {model!r} needs word-aligned data: load_dataset({corpus.name!r}, aligned=True)")
+    truth, truth_valid = corpus.labels("test"), corpus.labels("valid")
+    rules = metric_rules(corpus)
+    result = ExperimentResult(corpus.name, model, list(seeds), [], [], config=resolved,
+                              dataset_settings=dict(dataset_config), aligned=corpus.aligned, sizes=corpus.sizes())
     for seed in seeds:
         start = time.perf_counter()
         fitted = spec.build(**config).fit(corpus, seed=seed)
+        fit_seconds = time.perf_counter() - start
+        t0 = time.perf_counter()
         pred = np.asarray(fitted.predict(corpus, "test"), dtype=np.float32)
+        infer_seconds = time.perf_counter() - t0
         result.seconds.append(time.perf_counter() - start)
-        result.metrics.append(eval_regression(pred, truth, dataset=metric_rules(corpus)))
+        result.metrics.append(eval_regression(pred, truth, dataset=rules))
+        result.valid_metrics.append(eval_regression(np.asarray(fitted.predict(corpus, "valid"), dtype=np.float32),
+                                                    truth_valid, dataset=rules))
+        result.details.append(_details(fitted, fit_seconds, infer_seconds, len(truth)))
         if keep_predictions:
             result.predictions[seed] = pred
+        if keep_models:
+            result.models[seed] = fitted
+        if save_dir is not None:
+            from .saving import save_model
+
+            save_model(fitted, f"{save_dir}/{model}-seed{seed}.pt")
     return result

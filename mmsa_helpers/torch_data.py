@@ -26,6 +26,8 @@ MODALITIES = ("text", "audio", "vision")
 def sequence_lengths(split: dict, modality: str, aligned: bool) -> np.ndarray:
     """Number of real (unpadded) steps of each utterance for one modality."""
     x = split[modality]
+    if aligned and modality != "text" and "text" in split:
+        return sequence_lengths(split, "text", aligned)  # aligned: every modality follows the words
     if f"{modality}_lengths" in split and not (aligned and modality != "text"):
         return np.asarray(split[f"{modality}_lengths"], dtype=np.int64)
     if "text_lengths" in split:
@@ -75,10 +77,16 @@ class MultimodalDataset(Dataset):
         ``"M"`` (multimodal) and any of ``"T"``, ``"A"``, ``"V"`` present in the corpus.
     scalers:
         Optional ``{modality: FrameScaler}`` (see :func:`fit_scalers`), applied once here.
+    zero_is_missing:
+        Treat an utterance whose frames of a modality are all exactly zero (how MMSA files and
+        the synthetic corpus store a missing stream) as having no frames: length 0, empty mask.
+        The fusion models use this, so a missing stream is absent rather than a sequence of
+        ``-mean/std`` values after scaling.
     """
 
     def __init__(self, corpus: Corpus, split: str, modalities: Sequence[str] = MODALITIES,
-                 labels: Sequence[str] = ("M",), scalers: dict[str, FrameScaler] | None = None):
+                 labels: Sequence[str] = ("M",), scalers: dict[str, FrameScaler] | None = None,
+                 zero_is_missing: bool = False):
         d = corpus[split]
         self.ids = list(d["id"])
         n = len(self.ids)
@@ -94,6 +102,8 @@ class MultimodalDataset(Dataset):
             if x.ndim != 3 or len(x) != n:
                 raise MMSADataError(f"{corpus.name} {split}: {m!r} must have shape (N={n}, L, D), got {x.shape}")
             lengths = np.minimum(sequence_lengths(d, m, corpus.aligned), x.shape[1])
+            if zero_is_missing and m != "text":
+                lengths = np.where(np.abs(x).reshape(n, -1).max(axis=1, initial=0.0) == 0, 0, lengths)
             if scalers and m in scalers:
                 x = scalers[m].transform(x, lengths)
             self.features[m] = torch.from_numpy(x)

@@ -31,13 +31,26 @@ class ModelSpec:
     description: str
     defaults: dict[str, Any] = field(default_factory=dict)
     stochastic: bool = True           # False: the seed does not change the result (lexicons)
+    aligned: bool = False             # True: needs word-aligned sequences (loaded by itself from the registry)
+    text_encoder: bool = False        # True: fine-tunes a pretrained text encoder (needs token ids)
+    family: str = "text"              # "text", "audio", "vision" or "fusion": the part of the book it belongs to
 
-    def build(self, **config) -> SentimentModel:
+    def resolve(self, **config) -> dict[str, Any]:
+        """The full settings of a model: its defaults with ``config`` applied; unknown keys are an error."""
         unknown = set(config) - set(self.defaults)
         if unknown:
             raise TypeError(f"model {self.name!r} has no setting(s) {sorted(unknown)}; "
                             f"its settings are {sorted(self.defaults)}")
-        return self.factory(**{**self.defaults, **config})
+        return {**self.defaults, **config}
+
+    def build(self, **config) -> SentimentModel:
+        settings = self.resolve(**config)
+        model = self.factory(**settings)
+        try:   # what save() needs to rebuild the model
+            model.spec_name, model.settings = self.name, dict(settings)
+        except AttributeError:
+            pass
+        return model
 
     @property
     def text_only(self) -> bool:
@@ -49,11 +62,15 @@ _REGISTRY: dict[str, ModelSpec] = {}
 
 
 def register(name: str, factory: Callable[..., SentimentModel], *, needs: tuple[str, ...], description: str,
-             defaults: dict[str, Any] | None = None, stochastic: bool = True) -> ModelSpec:
+             defaults: dict[str, Any] | None = None, stochastic: bool = True, aligned: bool = False,
+             text_encoder: bool = False, family: str | None = None) -> ModelSpec:
     """Add a model to the registry under ``name``."""
     if name in _REGISTRY:
         raise ValueError(f"model {name!r} is registered twice")
-    spec = ModelSpec(name, factory, tuple(needs), description, dict(defaults or {}), stochastic)
+    if family is None:
+        family = "text" if set(needs) <= {"raw_text", "text"} else needs[0] if len(needs) == 1 else "fusion"
+    spec = ModelSpec(name, factory, tuple(needs), description, dict(defaults or {}), stochastic, aligned,
+                     text_encoder, family)
     _REGISTRY[name] = spec
     return spec
 

@@ -192,7 +192,7 @@ register("text_bert", FrozenEncoderRidge, needs=("raw_text",),
          description="frozen pretrained encoder (MiniLM by default), mean pooling, ridge regression",
          defaults=dict(encoder=DEFAULT_ENCODER, pooling="mean", alphas=(0.1, 1.0, 3.0, 10.0, 30.0, 100.0), max_len=64),
          stochastic=False)
-register("text_bert_ft", FineTunedEncoder, needs=("raw_text",),
+register("text_bert_ft", FineTunedEncoder, needs=("raw_text",), text_encoder=True,
          description="pretrained encoder (MiniLM by default) fine-tuned with a linear head",
          defaults=dict(encoder=DEFAULT_ENCODER, pooling="mean", epochs=4, batch_size=16, lr=4e-5, head_lr=1e-3,
                        weight_decay=0.01, patience=2, max_len=64, freeze_layers=0, train_limit=None, progress=True,

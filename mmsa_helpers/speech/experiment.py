@@ -65,20 +65,18 @@ def run_emotion_experiment(dataset: str, model: str, seeds: Sequence[int] = (0,)
     speakers = sorted(runs[0]["per_speaker"])
     classes = list(runs[0]["confusion"].index)
     confusion = np.mean([r["confusion"].to_numpy() for r in runs], axis=0)
-    return {
-        "dataset": dataset,
-        "model": f"audio_{short}",
-        "protocol": "leave-one-speaker-out" if test is None else "train on --data-root, test on --eval-root",
-        "train_speakers": sorted(set(train["speaker"])),
-        "test_speakers": speakers,
-        **({"n_train": len(train["features"])} if test is not None else {}),
-        "n_test": len(test["features"]) if test is not None else len(train["features"]),
-        "seeds": seeds,
-        "config": {**settings, **generator},
-        "test": {m: {"mean": round(float(np.mean([r[m] for r in runs])), 4),
-                     "std": round(float(np.std([r[m] for r in runs])), 4)} for m in METRICS},
-        "per_speaker_UAR": {s: round(float(np.mean([r["per_speaker"][s] for r in runs])), 4) for s in speakers},
-        "confusion": {"labels": classes, "rows_true_cols_pred": np.round(confusion, 4).tolist()},
-        "per_seed": [{"seed": s, "seconds": round(t, 2), **{m: round(float(r[m]), 4) for m in METRICS}}
-                     for s, r, t in zip(seeds, runs, seconds)],
-    }
+    from ..records import make_record
+
+    per_seed = [{"seed": s, "seconds": round(t, 2), "train_seconds": round(t, 2),
+                 "test": {m: round(float(r[m]), 4) for m in METRICS}} for s, r, t in zip(seeds, runs, seconds)]
+    return make_record(
+        task="speech_emotion", dataset=dataset, model=f"audio_{short}", config={**settings, **generator},
+        seeds=seeds, per_seed=per_seed, dataset_settings=generator, aligned=False,
+        protocol="leave-one-speaker-out" if test is None else "train on --data-root, test on --eval-root",
+        train_speakers=sorted(set(train["speaker"])),
+        test_speakers=speakers,
+        n_train=len(train["features"]) if test is not None else None,
+        n_test=len(test["features"]) if test is not None else len(train["features"]),
+        per_speaker_UAR={s: round(float(np.mean([r["per_speaker"][s] for r in runs])), 4) for s in speakers},
+        confusion={"labels": classes, "rows_true_cols_pred": np.round(confusion, 4).tolist()},
+    )

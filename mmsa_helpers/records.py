@@ -1,0 +1,108 @@
+"""One record format for every result of the book (what ``train --json`` writes).
+
+A record holds everything needed to re-make a table without re-running: the
+command and date, the package version, the dataset with its settings and view
+(aligned or not), the model with its *full* resolved settings, and per seed the
+test and validation metrics, the chosen epoch, training and inference seconds
+and the parameter count. Sentiment regression and speech emotion share the
+shape; only the metric names differ.
+
+>>> record = load_record("book/records/leaderboard/tfn.json")
+>>> record["test"]["Corr"]["mean"]
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import shlex
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import MMSADataError
+
+RECORD_FORMAT = 1
+REQUIRED = ("record_format", "task", "dataset", "model", "config", "seeds", "test", "per_seed")
+
+
+def _clean(value):
+    """JSON-safe copies of settings (tuples -> lists, numpy scalars -> numbers, NaN -> None)."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def mean_std(rows: Sequence[dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Per metric: mean and population std over seeds, rounded to 4 decimals (as MMSA's run.py reports)."""
+    if not rows:
+        return {}
+    keys = [k for k in rows[0] if all(k in r for r in rows)]
+    return {k: {"mean": round(float(np.mean([r[k] for r in rows])), 4),
+                "std": round(float(np.std([r[k] for r in rows])), 4)} for k in keys}
+
+
+def make_record(*, task: str, dataset: str, model: str, config: dict, seeds: Sequence[int], per_seed: list[dict],
+                dataset_settings: dict | None = None, aligned: bool | None = None, sizes: dict | None = None,
+                **extra) -> dict[str, Any]:
+    """Build a record. ``per_seed``: one dict per seed with ``test`` (and ``valid``) metric dicts
+    and any of ``best_epoch``, ``train_seconds``, ``inference_seconds``, ``n_parameters``."""
+    from . import __version__
+
+    record = {
+        "record_format": RECORD_FORMAT,
+        "task": task,
+        "package_version": __version__,
+        "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d"),
+        "command": None,   # the CLI fills in the command line that made the record
+        "dataset": {"name": dataset, "settings": _clean(dataset_settings or {}), "aligned": aligned,
+                    "sizes": sizes},
+        "model": model,
+        "config": _clean(config),
+        "seeds": list(seeds),
+        "test": mean_std([p["test"] for p in per_seed]),
+        "valid": mean_std([p["valid"] for p in per_seed if p.get("valid")]),
+        "per_seed": _clean(per_seed),
+        **_clean(extra),
+    }
+    return record
+
+
+def command_line(argv) -> str:
+    return "python -m mmsa_helpers " + shlex.join(argv)
+
+
+def save_record(record: dict, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return path
+
+
+def load_record(path: str | Path) -> dict[str, Any]:
+    """Read a record and check its shape; a file from an older or foreign format gets a clear error."""
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise MMSADataError(f"no result record at {path}; write one with "
+                            "`python -m mmsa_helpers train ... --json {path}`") from None
+    except json.JSONDecodeError as err:
+        raise MMSADataError(f"{path} is not valid JSON ({err}); re-create it with train --json") from None
+    missing = [k for k in REQUIRED if k not in record]
+    if missing:
+        raise MMSADataError(f"{path} is not a result record of this book (missing {missing}); "
+                            "re-create it with `python -m mmsa_helpers train ... --json`")
+    if record["record_format"] != RECORD_FORMAT:
+        raise MMSADataError(f"{path} has record format {record['record_format']}, this package reads "
+                            f"{RECORD_FORMAT}; re-create it with train --json")
+    return record
