@@ -140,13 +140,17 @@ def run_train(args) -> int:
     from .records import command_line
     from .training import init_distributed, is_main_process
 
-    init_distributed()  # under torchrun: join the process group before any training
+    _, world = init_distributed()  # under torchrun: join the process group before any training
     result = run_experiment(args.dataset, args.model, args.seeds or [0], data_root=args.data_root, config=config,
                             save_dir=args.save if is_main_process() else None)
     if not is_main_process():
         return 0  # rank 0 reports and writes
     record = result.to_json()
     record["command"] = command_line(args.argv)
+    if world > 1:
+        import torch
+
+        record["distributed"] = {"world_size": world, "backend": torch.distributed.get_backend()}
     print(f"{args.model} on {result.dataset}{' (aligned)' if result.aligned else ''}, test split, "
           f"seeds {result.seeds} (mean ± std):")
     for key, v in record["test"].items():

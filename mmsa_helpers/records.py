@@ -72,6 +72,7 @@ def make_record(*, task: str, dataset: str, model: str, config: dict, seeds: Seq
         "test": mean_std([p["test"] for p in per_seed]),
         "valid": mean_std([p["valid"] for p in per_seed if p.get("valid")]),
         "per_seed": _clean(per_seed),
+        "machine": machine(),
         **_clean(extra),
     }
     return record
@@ -79,6 +80,21 @@ def make_record(*, task: str, dataset: str, model: str, config: dict, seeds: Seq
 
 def command_line(argv) -> str:
     return "python -m mmsa_helpers " + shlex.join(argv)
+
+
+def machine() -> dict[str, Any]:
+    """Where the timings of a record were measured: cores, PyTorch threads, device, load (1-min average)."""
+    import os
+    import platform
+
+    import torch
+
+    try:
+        load = round(os.getloadavg()[0], 2)
+    except OSError:
+        load = None
+    return {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+            "cuda": torch.cuda.is_available(), "python": platform.python_version(), "load_average": load}
 
 
 def save_record(record: dict, path: str | Path) -> Path:
