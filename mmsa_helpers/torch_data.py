@@ -7,6 +7,13 @@ batch and adds boolean masks (True = real frame). Batches look like::
     {"text": (B, Lt, Dt), "text_lengths": (B,), "text_mask": (B, Lt),
      "audio": (B, La, Da), "audio_lengths": (B,), "audio_mask": (B, La),
      "vision": ..., "labels": {"M": (B,), "T": (B,), ...}, "index": (B,), "id": [...]}
+
+and, for a text encoder fine-tuned inside a multimodal model, MMSA's ``text_bert``
+layout (token ids, attention mask, segment ids), trimmed to the batch's longest text::
+
+    {"text_bert": (B, 3, Lb)}          # long integers
+
+``index`` is each utterance's row in its split (what Self-MM's label banks are keyed by).
 """
 from __future__ import annotations
 
@@ -82,11 +89,15 @@ class MultimodalDataset(Dataset):
         the synthetic corpus store a missing stream) as having no frames: length 0, empty mask.
         The fusion models use this, so a missing stream is absent rather than a sequence of
         ``-mean/std`` values after scaling.
+    text_tokens:
+        Add token ids for a text encoder as ``text_bert``: ``"text_bert"`` takes the corpus's
+        own array (MMSA pickles carry it), a tokenizer name (e.g. ``"all-MiniLM-L6-v2"``,
+        ``"bert-base-uncased"``) tokenises ``raw_text`` with at most ``max_tokens`` tokens.
     """
 
     def __init__(self, corpus: Corpus, split: str, modalities: Sequence[str] = MODALITIES,
                  labels: Sequence[str] = ("M",), scalers: dict[str, FrameScaler] | None = None,
-                 zero_is_missing: bool = False):
+                 zero_is_missing: bool = False, text_tokens: str | None = None, max_tokens: int = 50):
         d = corpus[split]
         self.ids = list(d["id"])
         n = len(self.ids)
@@ -109,6 +120,7 @@ class MultimodalDataset(Dataset):
             self.features[m] = torch.from_numpy(x)
             self.lengths[m] = torch.from_numpy(lengths)
         self.labels = {k: torch.from_numpy(corpus.labels(split, k)) for k in labels}
+        self.tokens = None if text_tokens is None else token_array(corpus, split, text_tokens, max_tokens)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -119,6 +131,8 @@ class MultimodalDataset(Dataset):
             n = int(self.lengths[m][i])
             item[m] = x[i, : max(n, 1)]  # keep one (zero) step for empty sequences
             item[f"{m}_lengths"] = n
+        if self.tokens is not None:
+            item["text_bert"] = self.tokens[i]
         return item
 
 
@@ -137,8 +151,35 @@ def collate_batch(items: list[dict]) -> dict:
         batch[m] = x
         batch[f"{m}_lengths"] = lengths
         batch[f"{m}_mask"] = torch.arange(longest)[None, :] < lengths[:, None]
+    if "text_bert" in items[0]:
+        tokens = torch.stack([it["text_bert"] for it in items])           # (B, 3, L)
+        longest = max(int(tokens[:, 1].sum(1).max()), 1)
+        batch["text_bert"] = tokens[:, :, :longest]
     batch["labels"] = {k: torch.stack([it["labels"][k] for it in items]) for k in items[0]["labels"]}
     return batch
+
+
+def token_array(corpus: Corpus, split: str, source: str = "text_bert", max_tokens: int = 50) -> torch.Tensor:
+    """MMSA's ``text_bert`` array of a split as a long tensor (N, 3, L): ids, attention mask, segment ids.
+
+    ``source="text_bert"`` reads the corpus's own array; any other value names a tokenizer
+    (the offline default ``all-MiniLM-L6-v2`` or a Hugging Face name) applied to ``raw_text``.
+    """
+    d = corpus[split]
+    if source == "text_bert":
+        if "text_bert" not in d:
+            raise MMSADataError(f"{corpus.name} {split}: no 'text_bert' array (keys: {sorted(d)}); pass a "
+                                "tokenizer name instead, e.g. text_tokens='all-MiniLM-L6-v2'")
+        arr = np.asarray(d["text_bert"])
+        if arr.ndim != 3 or arr.shape[1] != 3 or len(arr) != len(d["id"]):
+            raise MMSADataError(f"{corpus.name} {split}: 'text_bert' must have shape (N, 3, L), got {arr.shape}")
+    else:
+        if "raw_text" not in d:
+            raise MMSADataError(f"{corpus.name} {split}: no 'raw_text' to tokenise")
+        from .pretrained import bert_inputs
+
+        arr = bert_inputs(list(d["raw_text"]), max_len=max_tokens, name=source)
+    return torch.from_numpy(np.rint(arr).astype(np.int64))
 
 
 def make_loader(dataset: MultimodalDataset, batch_size: int = 32, shuffle: bool = False, seed: int = 0) -> DataLoader:

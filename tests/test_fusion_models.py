@@ -68,7 +68,7 @@ def test_unknown_setting_is_an_error(name):
         create(name, levels=3)
 
 
-@pytest.mark.parametrize("name", ["ef_lstm", "tfn", "att_fusion", "mult"])
+@pytest.mark.parametrize("name", FUSION)
 def test_tiny_overfit(name):
     corpus = load_dataset("synthetic", aligned=get_spec(name).aligned, **TINY)
     corpus.splits["valid"] = corpus.splits["test"] = corpus.splits["train"]     # memorise the training data
@@ -214,3 +214,33 @@ def test_every_fusion_model_trains_on_mosi_shaped_pickles_from_the_cli(tmp_path,
     record = json.loads((tmp_path / "r.json").read_text())
     assert record["dataset"]["name"] == "mosi" and record["dataset"]["aligned"] == (name == "ef_lstm")
     assert np.isfinite(record["test"]["MAE"]["mean"])
+
+
+def test_batches_carry_token_ids_for_a_fine_tuned_encoder(tiny):
+    from mmsa_helpers.pretrained import load_tokenizer
+
+    corpus = tiny[False]
+    ds = MultimodalDataset(corpus, "train", modalities=("audio",), text_tokens="all-MiniLM-L6-v2", max_tokens=40)
+    batch = collate_batch([ds[0], ds[1], ds[2]])
+    tokens = batch["text_bert"]
+    assert tokens.dtype == torch.long and tokens.shape[:2] == (3, 3)
+    assert tokens.shape[2] == int(tokens[:, 1].sum(1).max())             # trimmed to the longest text
+    tok = load_tokenizer()
+    assert tok.decode(tokens[0, 0][tokens[0, 1] == 1], skip_special_tokens=True) == corpus["train"]["raw_text"][0]
+    assert batch["index"].tolist() == [0, 1, 2]
+    for split in corpus.splits.values():                                  # MMSA's own array is used as it is
+        split["text_bert"] = np.zeros((len(split["id"]), 3, 7), np.float32)
+        split["text_bert"][:, 1, :2] = 1
+    ds = MultimodalDataset(corpus, "valid", modalities=("audio",), text_tokens="text_bert")
+    assert collate_batch([ds[0]])["text_bert"].shape == (1, 3, 2)
+    for split in corpus.splits.values():
+        del split["text_bert"]
+    with pytest.raises(MMSADataError, match="no 'text_bert' array"):
+        MultimodalDataset(corpus, "valid", modalities=("audio",), text_tokens="text_bert")
+
+
+def test_text_batches_carry_sample_indices():
+    from mmsa_helpers.models.neural_text import TokenBatches
+
+    batches = list(TokenBatches(np.ones((5, 4), np.int64), np.full(5, 4), np.zeros(5), batch_size=2, shuffle=True))
+    assert sorted(i for b in batches for i in b["index"].tolist()) == [0, 1, 2, 3, 4]

@@ -64,7 +64,7 @@ class TokenBatches:
             longest = int(self.lengths[idx].max())
             tokens = self.ids[idx, :longest]
             yield {"tokens": tokens, "lengths": self.lengths[idx], "mask": tokens != 0,
-                   "labels": {"M": self.labels[idx]}}
+                   "labels": {"M": self.labels[idx]}, "index": idx}
 
     def __len__(self) -> int:
         return (len(self.ids) + self.batch_size - 1) // self.batch_size

@@ -133,7 +133,7 @@ class EncodedBatches:
         for idx in batch_indices(len(self.ids), self.batch_size, self.shuffle, self.generator):
             longest = int(self.mask[idx].sum(1).max())
             yield {"input_ids": self.ids[idx, :longest], "attention_mask": self.mask[idx, :longest],
-                   "labels": {"M": self.labels[idx]}}
+                   "labels": {"M": self.labels[idx]}, "index": idx}
 
 
 class FineTunedEncoder:
