@@ -114,8 +114,14 @@ def run_train(args) -> int:
 
     if args.model == "list":
         print("Sentiment regression (synthetic, mosi, mosei, sims):")
-        for name, spec in sorted(available_models().items()):
-            print(f"  {name:14s} {spec.description}")
+        titles = {"text": "text", "audio": "audio stream", "vision": "vision stream",
+                  "fusion": "fusion of text, audio and vision"}
+        for family, title in titles.items():
+            print(f" {title}:")
+            for name, spec in sorted(available_models().items()):
+                if spec.family == family:
+                    flags = " [aligned data]" if spec.aligned else " [fine-tunes an encoder]" if spec.text_encoder else ""
+                    print(f"  {name:14s} {spec.description}{flags}")
         print(f"Speech emotion ({', '.join(EMOTION_DATASETS)}):")
         for name, description in MODEL_DESCRIPTIONS.items():
             print(f"  audio_{name:8s} {description}")
