@@ -244,3 +244,9 @@ def test_text_batches_carry_sample_indices():
 
     batches = list(TokenBatches(np.ones((5, 4), np.int64), np.full(5, 4), np.zeros(5), batch_size=2, shuffle=True))
     assert sorted(i for b in batches for i in b["index"].tolist()) == [0, 1, 2, 3, 4]
+
+
+def test_ef_lstm_trains_on_aligned_data_with_missing_streams():
+    corpus = load_dataset("synthetic", aligned=True, missing_audio=0.5, **TINY)
+    model = create("ef_lstm", **FAST).fit(corpus, seed=0)
+    assert np.isfinite(model.predict(corpus, "test")).all()

@@ -129,6 +129,13 @@ def _encoders(dims, text_hidden, text_out, audio_hidden, vision_hidden, dropout)
 
 
 # --- chapter 9: early and late fusion ---------------------------------------
+def _steps(x: torch.Tensor, steps: int) -> torch.Tensor:
+    """``x`` (B, L, D) cut or zero-padded to ``steps`` steps (a missing stream is shorter)."""
+    if x.shape[1] >= steps:
+        return x[:, :steps]
+    return F.pad(x, (0, 0, 0, steps - x.shape[1]))
+
+
 class EFLSTM(Module):
     """Early fusion (EF-LSTM): concatenate the three modalities' features at every
     (word-aligned) step and read the sequence with one LSTM.
@@ -159,7 +166,8 @@ class EFLSTM(Module):
         self.out = nn.Linear(hidden, 1)
 
     def forward(self, batch: dict) -> dict:
-        x = torch.cat([batch[m] for m in MODALITIES], dim=-1)  # (B, L, Dt + Da + Dv)
+        steps = batch["text"].shape[1]
+        x = torch.cat([_steps(batch[m], steps) for m in MODALITIES], dim=-1)
         h = self.drop(lstm_last_state(self.lstm, x, batch["text_lengths"]))
         h = self.drop(F.relu(self.linear(h)))
         return {"M": self.out(h).squeeze(-1), "Feature_f": h}
