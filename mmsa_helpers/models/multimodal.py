@@ -170,6 +170,6 @@ _register("lmf", LMF, "Low-rank Multimodal Fusion: TFN's tensor map with rank-r 
 _register("att_fusion", ModalityAttention, "attention over modalities: per-utterance weights for text, audio, vision",
           dict(text_hidden=32, text_out=16, audio_hidden=16, vision_hidden=16, shared=16, dropout=0.2))
 _register("mult", MulT, "Multimodal Transformer: cross-modal attention between unaligned sequences",
-          dict(d=16, heads=4, layers=2, memory_layers=1, kernel=1, attn_dropout=0.1, relu_dropout=0.1, res_dropout=0.1,
-               embed_dropout=0.2, text_dropout=0.2, output_dropout=0.2),
-          train=dict(audio_pool=4, vision_pool=3, batch_size=16, lr=1e-3, grad_clip=0.6, clip="value"))
+          dict(d=16, heads=4, layers=1, memory_layers=1, kernel=3, attn_dropout=0.1, relu_dropout=0.1, res_dropout=0.1,
+               embed_dropout=0.1, text_dropout=0.0, output_dropout=0.2),
+          train=dict(audio_pool=4, vision_pool=3, batch_size=32, lr=3e-3, epochs=15, grad_clip=0.6, clip="value"))
