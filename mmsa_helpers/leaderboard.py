@@ -149,6 +149,19 @@ def best_of(frame: pd.DataFrame, family: str | Sequence[str], metric: str = "Cor
     return sub[metric].idxmin() if metric in LOWER_IS_BETTER else sub[metric].idxmax()
 
 
+def to_html(table: pd.DataFrame) -> str:
+    """The table as HTML for a web page (``**bold**`` cells become ``<strong>``)."""
+    import re
+
+    html = table.to_html(escape=True, border=0, classes="leaderboard")
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html)
+
+
+def total_train_minutes(records: dict[str, dict]) -> float:
+    """Minutes of training behind the records (all seeds), as measured when they were made."""
+    return sum(p.get("train_seconds", p.get("seconds", 0.0)) for r in records.values() for p in r["per_seed"]) / 60
+
+
 def to_markdown(table: pd.DataFrame) -> str:
     cols = ["model", *table.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]

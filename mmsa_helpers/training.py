@@ -320,7 +320,7 @@ class Trainer:
                 loss = out["loss"]
                 if not torch.isfinite(loss):
                     raise TrainingDivergedError(
-                        f"the training loss became {float(loss)} in epoch {epoch}, batch {i + 1}: the weights are no "
+                        f"the training loss became {float(loss.detach())} in epoch {epoch}, batch {i + 1}: the weights are no "
                         "longer usable. Lower the learning rate (--set lr=...), turn on gradient clipping "
                         "(--set grad_clip=1.0), or check the input for NaN/inf features.")
                 scale = batch_size_of(batch) * world / global_size if world > 1 else 1.0

@@ -116,3 +116,9 @@ def test_attention_weights_of_a_fitted_model(tiny):
     tcn = create("vision_tcn", epochs=1, progress=False).fit(tiny, seed=0)
     with pytest.raises(ValueError, match="no attention"):
         tcn.attention_weights(tiny, "test")
+
+
+def test_settings_a_model_ignores_are_refused():
+    with pytest.raises(TypeError, match="has no setting"):
+        create("audio_lstm", levels=4)           # levels belong to the TCN
+    assert create("audio_tcn", levels=4, progress=False).levels == 4

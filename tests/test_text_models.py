@@ -152,3 +152,14 @@ def test_cli_train_errors(tmp_path, capsys):
     assert main(["train", "-d", "mosi", "-m", "text_cnn", "--data-root", str(tmp_path)]) == 2
     assert str(tmp_path) in capsys.readouterr().err
     assert main(["train", "-m", "list"]) == 0
+
+
+def test_neural_text_predictions_are_clipped_to_the_label_range():
+    corpus = load_dataset("synthetic", sizes=(24, 8, 8), speakers=(3, 2, 2))
+    for split in corpus.splits.values():
+        split["regression_labels"] = split["regression_labels"] * 0 + 3.0    # push the outputs past 3
+    model = create("text_cnn", epochs=30, lr=0.05, patience=30, progress=False).fit(corpus, seed=0)
+    raw = predict(model.net, model.batches(corpus, "test"))
+    pred = model.predict(corpus, "test")
+    assert raw.max() > 3.0 and pred.max() <= 3.0
+    np.testing.assert_array_equal(pred, np.clip(raw, -3, 3))

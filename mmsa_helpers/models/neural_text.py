@@ -176,12 +176,15 @@ class NeuralTextRegressor:
         self.net = net_cls(len(self.vocab), **self.net_kw)
         self.history = fit_regressor(self.net, self.batches(corpus, "train", shuffle=True, seed=seed),
                                      self.batches(corpus, "valid"), self.train_cfg)
+        self.label_range = corpus.label_range
         return self
 
     def predict(self, corpus: Corpus, split: str) -> np.ndarray:
+        """Predictions clipped to the label range, as every other model of the book."""
         if self.net is None:
             raise RuntimeError("call fit() before predict()")
-        return predict(self.net, self.batches(corpus, split))
+        pred = predict(self.net, self.batches(corpus, split))
+        return np.clip(pred, -self.label_range, self.label_range)
 
     def attention(self, texts: list[str]) -> list[np.ndarray]:
         """Per-word attention weights of an attention-pooled RNN, one array per text."""

@@ -152,10 +152,12 @@ def _factory(modality: str, arch: str):
     return build
 
 
+_RNN_DEFAULTS = {k: v for k, v in _DEFAULTS.items() if k != "levels"}  # levels are the TCN's
+
 for _mod in ("audio", "vision"):
     register(f"{_mod}_lstm", _factory(_mod, "lstm"), needs=(_mod,),
-             description=f"BiLSTM with attention pooling over {_mod} frames", defaults=_DEFAULTS)
+             description=f"BiLSTM with attention pooling over {_mod} frames", defaults=_RNN_DEFAULTS)
     register(f"{_mod}_gru", _factory(_mod, "gru"), needs=(_mod,),
-             description=f"BiGRU with attention pooling over {_mod} frames", defaults=_DEFAULTS)
+             description=f"BiGRU with attention pooling over {_mod} frames", defaults=_RNN_DEFAULTS)
     register(f"{_mod}_tcn", _factory(_mod, "tcn"), needs=(_mod,),
              description=f"temporal convolution network (dilated 1-D convs) over {_mod} frames", defaults=_DEFAULTS)
