@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make book   build the website into _build/html (executes every notebook)
-#   make test   unit tests + nbval over every notebook + book build with warnings as errors
+#   make test   unit tests + nbval over every notebook + book build with warnings as errors + site checks
 # Both create .venv and install the pinned versions of requirements/constraints.txt first.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JB_FLAGS := --keep-going
 
-.PHONY: book test unit notebooks book-strict venv lock lab clean
+.PHONY: book test unit notebooks book-strict site venv lock lab clean
 
 venv: $(STAMP)
 
@@ -25,7 +25,7 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "Website: _build/html/index.html"
 
-test: unit notebooks book-strict
+test: unit notebooks book-strict site
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -q
@@ -36,6 +36,10 @@ notebooks: $(STAMP)
 book-strict: $(STAMP)
 	rm -rf _build/html _build/.doctrees _build/jupyter_execute
 	$(BIN)/jupyter-book build . -W $(JB_FLAGS)
+
+# checks over the built website (offline math, no CDN scripts, pages and links)
+site: $(STAMP)
+	MMSA_SITE_TESTS=1 $(BIN)/python -m pytest -q tests/site
 
 # Re-pin every dependency after editing requirements/book.txt.
 lock:
