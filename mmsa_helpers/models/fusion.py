@@ -23,7 +23,8 @@ MODALITIES = ("text", "audio", "vision")
 
 # --- building blocks ---------------------------------------------------------
 def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean over the real steps of ``x`` (B, L, D); an empty sequence gives zeros."""
+    """Mean over the real steps of ``x`` (B, L, D); an empty sequence gives
+    zeros."""
     m = mask.unsqueeze(-1).to(x.dtype)
     return (x * m).sum(1) / m.sum(1).clamp(min=1.0)
 
@@ -31,7 +32,8 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 def lstm_last_state(
     rnn: nn.LSTM, x: torch.Tensor, lengths: torch.Tensor
 ) -> torch.Tensor:
-    """Last LSTM layer's hidden state after the last *real* step (packed sequence)."""
+    """Last LSTM layer's hidden state after the last *real* step (packed
+    sequence)."""
     packed = nn.utils.rnn.pack_padded_sequence(
         x, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False
     )
@@ -117,8 +119,12 @@ class UnimodalEncoders(nn.Module):
     def forward(self, batch: dict) -> dict[str, torch.Tensor]:
         return {
             "text": self.text(batch["text"], batch["text_lengths"]),
-            "audio": self.audio(masked_mean(batch["audio"], batch["audio_mask"])),
-            "vision": self.vision(masked_mean(batch["vision"], batch["vision_mask"])),
+            "audio": self.audio(
+                masked_mean(batch["audio"], batch["audio_mask"])
+            ),
+            "vision": self.vision(
+                masked_mean(batch["vision"], batch["vision_mask"])
+            ),
         }
 
 
@@ -130,7 +136,8 @@ def _encoders(dims, text_hidden, text_out, audio_hidden, vision_hidden, dropout)
 
 # --- chapter 9: early and late fusion ---------------------------------------
 def _steps(x: torch.Tensor, steps: int) -> torch.Tensor:
-    """``x`` (B, L, D) cut or zero-padded to ``steps`` steps (a missing stream is shorter)."""
+    """``x`` (B, L, D) cut or zero-padded to ``steps`` steps (a missing stream
+    is shorter)."""
     if x.shape[1] >= steps:
         return x[:, :steps]
     return F.pad(x, (0, 0, 0, steps - x.shape[1]))
@@ -142,7 +149,8 @@ class EFLSTM(Module):
 
     Differs from MMSA's ``EF_LSTM``: no BatchNorm over sequence positions (the book
     standardises features with training-set statistics instead), and the LSTM's
-    state is taken after the last real word (packed sequence), not after the padding.
+    state is taken after the last real word (packed sequence), not after the
+    padding.
     """
 
     def __init__(
@@ -174,8 +182,8 @@ class EFLSTM(Module):
 
 
 class LFDNN(Module):
-    """Late fusion (LF-DNN, as MMSA implements it): one subnetwork per modality, their
-    outputs concatenated and read by a small DNN."""
+    """Late fusion (LF-DNN, as MMSA implements it): one subnetwork per modality,
+    their outputs concatenated and read by a small DNN."""
 
     def __init__(
         self,
@@ -386,7 +394,11 @@ class TFN(Module):
             torch.sigmoid(self.post(z).squeeze(-1)) * 2 * self.label_range
             - self.label_range
         )
-        return {"M": y, "Feature_f": z, **{f"Feature_{m[0]}": v for m, v in h.items()}}
+        return {
+            "M": y,
+            "Feature_f": z,
+            **{f"Feature_{m[0]}": v for m, v in h.items()},
+        }
 
 
 class LMF(Module):
@@ -415,7 +427,9 @@ class LMF(Module):
         self.encoders = _encoders(
             dims, text_hidden, text_out, audio_hidden, vision_hidden, dropout
         )
-        self.fusion = LowRankFusion((text_out, audio_hidden, vision_hidden), 1, rank)
+        self.fusion = LowRankFusion(
+            (text_out, audio_hidden, vision_hidden), 1, rank
+        )
 
     def forward(self, batch: dict) -> dict:
         h = self.encoders(batch)
@@ -480,7 +494,9 @@ class ModalityAttention(Module):
         z = torch.stack(
             [torch.tanh(self.project[m](h[m])) for m in MODALITIES], dim=1
         )  # (B, 3, shared)
-        present = torch.stack([batch[f"{m}_lengths"] > 0 for m in MODALITIES], dim=1)
+        present = torch.stack(
+            [batch[f"{m}_lengths"] > 0 for m in MODALITIES], dim=1
+        )
         present[:, 0] = True  # text is always there
         scores = self.score(z).squeeze(-1).masked_fill(~present, float("-inf"))
         weights = torch.softmax(scores, dim=1)  # (B, 3), rows sum to 1

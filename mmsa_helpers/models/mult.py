@@ -13,9 +13,9 @@ vectors are concatenated and read by a residual two-layer head.
 Differences from MMSA's ``MULT`` (which follows the authors' code): attention
 uses *padding* masks (MMSA's ``attn_mask`` is a causal "future" mask and padding
 is attended to), the kept step is the last real one, not the last padded one,
-and sizes are small by default (``d=16``, 1 cross-modal layer, a kernel-3 convolution
-projection, little dropout; MMSA's MOSI setting is ``d=50``, 10 heads, 4 levels:
-``--set d=50 heads=10 layers=4``).
+and sizes are small by default (``d=16``, 1 cross-modal layer, a kernel-3
+convolution projection, little dropout; MMSA's MOSI setting is ``d=50``, 10
+heads, 4 levels: ``--set d=50 heads=10 layers=4``).
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ class CrossModalLayer(nn.Module):
         )
         x = x + self.res_dropout(h)
         x = x + self.res_dropout(self.ff(self.norm_ff(x)))
-        return x * x_mask.unsqueeze(-1).to(x.dtype), weights  # padded steps stay zero
+        # padded steps stay zero
+        return x * x_mask.unsqueeze(-1).to(x.dtype), weights
 
 
 class CrossModalTransformer(nn.Module):
@@ -187,7 +188,9 @@ class MulT(Module):
         h = self.proj[m]((x * mask.unsqueeze(-1)).transpose(1, 2))[
             :, :, : x.shape[1]
         ].transpose(1, 2)
-        h = math.sqrt(self.d) * h + sinusoidal_positions(h.shape[1], self.d, h.device)
+        h = math.sqrt(self.d) * h + sinusoidal_positions(
+            h.shape[1], self.d, h.device
+        )
         h = F.dropout(h, self.embed_dropout, self.training)
         return h * mask.unsqueeze(-1).to(h.dtype), mask
 
@@ -209,7 +212,11 @@ class MulT(Module):
         fused = torch.cat([finals[m] for m in MODALITIES], dim=-1)
         h = (
             self.proj2(
-                F.dropout(F.relu(self.proj1(fused)), self.output_dropout, self.training)
+                F.dropout(
+                    F.relu(self.proj1(fused)),
+                    self.output_dropout,
+                    self.training,
+                )
             )
             + fused
         )

@@ -68,3 +68,9 @@ def test_internal_links_resolve():
 
 def test_search_index_exists():
     assert (HTML / "searchindex.js").stat().st_size > 10_000
+
+
+def test_no_page_declares_a_script_constant_twice():
+    for page in PAGES:
+        text = page.read_text()
+        assert text.count("const THEBE_JS_URL") <= 1, f"{page.relative_to(HTML)}: duplicate thebe config script"
