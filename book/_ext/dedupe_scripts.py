@@ -1,9 +1,10 @@
 """Add each script to a page once.
 
-sphinx-thebe registers its inline configuration script (``const THEBE_JS_URL = ...``)
-every time Sphinx reads the sources, and Jupyter Book reads them twice, so every
-page declared the constant twice and the browser reported a SyntaxError. This
-extension drops exact duplicates from each page's script list.
+sphinx-thebe (and sphinx-togglebutton) register their inline configuration
+scripts more than once in a Jupyter Book build, with different priorities, so
+every page declared ``const THEBE_JS_URL`` twice and the browser reported a
+SyntaxError. This extension keeps the first copy of each script (same file or
+same inline body, same attributes) on every page.
 """
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ def _dedupe(app, pagename, templatename, context, doctree) -> None:
         return
     seen, unique = set(), []
     for js in scripts:
-        key = (str(js), tuple(sorted(getattr(js, "attributes", {}).items())))
+        # the same script registered twice may carry two priorities
+        # (and an inline script's filename may be None or ""): compare what it loads
+        key = (str(getattr(js, "filename", js) or ""),
+               tuple(sorted(getattr(js, "attributes", {}).items())))
         if key not in seen:
             seen.add(key)
             unique.append(js)
