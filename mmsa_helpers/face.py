@@ -222,3 +222,15 @@ def animate(vision_frames: np.ndarray, feature_names: Sequence[str], times: Sequ
 
 
 __all__ = ["DRAWN_AUS", "normalize_aus", "face_geometry", "draw_face", "frame_to_face", "frame_strip", "animate"]
+
+
+def animation_html(anim, default_mode: str = "loop") -> str:
+    """``anim.to_jshtml()`` without the Font Awesome stylesheet it links from a CDN.
+
+    The player's buttons use Font Awesome icon classes; the book's theme ships
+    those icons with the website, so the page works offline without the link.
+    """
+    import re
+
+    html = anim.to_jshtml(default_mode=default_mode)
+    return re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*"\s*/?>\s*', "", html)

@@ -12,6 +12,7 @@ It makes a notebook reproducible and comfortable on a laptop CPU:
 from __future__ import annotations
 
 import os
+import sys
 import random
 from dataclasses import dataclass
 
@@ -136,6 +137,11 @@ def setup(
     torch.set_num_threads(threads)
     # cuBLAS needs this for deterministic matrix products on a GPU.
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    # No download/loading progress bars from Hugging Face libraries: in a notebook they are
+    # widgets, which the static website cannot show and which pull scripts from a CDN.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if "transformers" in sys.modules:
+        sys.modules["transformers"].utils.logging.disable_progress_bar()
     torch.use_deterministic_algorithms(True, warn_only=True)
     if hasattr(torch.backends, "cudnn"):
         torch.backends.cudnn.benchmark = False

@@ -89,3 +89,19 @@ def test_animate_returns_funcanimation():
     html = anim.to_jshtml()
     assert "<img" in html or "img" in html
     plt.close(anim._fig)
+
+
+def test_animation_html_links_nothing_from_a_cdn():
+    import matplotlib.animation as mpl_animation
+    import matplotlib.pyplot as plt
+
+    from mmsa_helpers.face import animation_html
+
+    fig, ax = plt.subplots()
+    (line,) = ax.plot([0, 1], [0, 1])
+    anim = mpl_animation.FuncAnimation(fig, lambda i: line.set_ydata([0, i]), frames=2)
+    assert "font-awesome" in anim.to_jshtml()          # matplotlib's own player links the CDN
+    html = animation_html(anim)
+    plt.close(fig)
+    assert "font-awesome" not in html and "http" not in html.split("<script", 1)[0]
+    assert 'class="fa fa-play"' in html                # the buttons keep their icon classes

@@ -12,9 +12,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
-#: Pages that still pull from a CDN, to be removed: a leaked progress widget's
-#: require.js (chapter 6) and the font-awesome CSS of matplotlib's animation player (chapter 8).
-KNOWN_CDN = {"notebooks/06_neural_text.html", "notebooks/08_vision.html"}
+#: Pages allowed to pull from a CDN (none: list a page here only with the reason).
+KNOWN_CDN: set[str] = set()
 
 if not (HTML / "index.html").exists():
     pytest.exit(f"no built site at {HTML}: run `make book-strict` first (make test does)", returncode=1)
