@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import MMSADataError
+
 SPLITS = ("train", "valid", "test")
 
 #: MMSA keys holding one row per utterance (first axis = utterance).
@@ -96,6 +98,22 @@ class Corpus:
                 "datasets annotated per modality (synthetic, SIMS)"
             )
         return np.asarray(d[key], dtype=np.float32)
+
+    def training_labels(self, split: str) -> np.ndarray:
+        """The multimodal labels a model trains on (or picks its epoch with): an error, never
+        zeros, when they are missing, and an error naming the rows when some are NaN or inf."""
+        d = self[split]
+        if "regression_labels" not in d:
+            raise MMSADataError(
+                f"{self.name!r} split {split!r} has no 'regression_labels': a model cannot be trained or "
+                "choose its epoch without them; add the labels (MMSA's label column) or use a labelled split")
+        y = self.labels(split)
+        bad = np.flatnonzero(~np.isfinite(y))
+        if bad.size:
+            raise MMSADataError(
+                f"{self.name!r} split {split!r}: {bad.size} of {len(y)} labels are NaN or inf (rows "
+                f"{bad[:5].tolist()}{' ...' if bad.size > 5 else ''}); drop those utterances or fix their labels")
+        return y
 
     def to_mmsa(self) -> dict[str, dict[str, Any]]:
         """The plain dict MMSA pickles hold (splits only, no metadata)."""

@@ -163,3 +163,26 @@ def test_neural_text_predictions_are_clipped_to_the_label_range():
     pred = model.predict(corpus, "test")
     assert raw.max() > 3.0 and pred.max() <= 3.0
     np.testing.assert_array_equal(pred, np.clip(raw, -3, 3))
+
+
+@pytest.mark.parametrize("problem", ["missing", "nan"])
+def test_training_without_real_labels_is_an_error_not_zeros(problem):
+    from mmsa_helpers.errors import MMSADataError
+
+    corpus = load_dataset("synthetic", sizes=(24, 8, 8), speakers=(3, 2, 2))
+    if problem == "missing":
+        del corpus.splits["train"]["regression_labels"]
+        match = "has no 'regression_labels'"
+    else:
+        corpus.splits["valid"]["regression_labels"] = corpus.splits["valid"]["regression_labels"].copy()
+        corpus.splits["valid"]["regression_labels"][[1, 4]] = np.nan
+        match = r"2 of 8 labels are NaN or inf \(rows \[1, 4\]\)"
+    with pytest.raises(MMSADataError, match=match):
+        create("text_lstm", epochs=1, progress=False).fit(corpus)
+
+
+def test_prediction_on_an_unlabelled_split_still_works():
+    corpus = load_dataset("synthetic", sizes=(24, 8, 8), speakers=(3, 2, 2))
+    model = create("text_cnn", epochs=1, progress=False).fit(corpus)
+    del corpus.splits["test"]["regression_labels"]
+    assert model.predict(corpus, "test").shape == (8,)

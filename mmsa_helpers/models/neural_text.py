@@ -164,9 +164,14 @@ class NeuralTextRegressor:
         self.net: nn.Module | None = None
         self.history: TrainHistory | None = None
 
-    def batches(self, corpus: Corpus, split: str, shuffle: bool = False, seed: int = 0) -> TokenBatches:
+    def batches(self, corpus: Corpus, split: str, shuffle: bool = False, seed: int = 0,
+                labelled: bool = False) -> TokenBatches:
+        """Batches of a split; ``labelled`` (training, epoch selection) requires real labels."""
         ids, lengths = self.vocab.encode(corpus[split]["raw_text"], self.max_len)
-        labels = corpus.labels(split) if "regression_labels" in corpus[split] else np.zeros(len(ids), np.float32)
+        if labelled:
+            labels = corpus.training_labels(split)
+        else:  # prediction: labels are not used, an unlabelled split is fine
+            labels = corpus.labels(split) if "regression_labels" in corpus[split] else np.zeros(len(ids), np.float32)
         return TokenBatches(ids, lengths, labels, self.batch_size, shuffle, seed)
 
     def fit(self, corpus: Corpus, seed: int = 0) -> "NeuralTextRegressor":
@@ -174,8 +179,8 @@ class NeuralTextRegressor:
         self.vocab = Vocabulary.build(corpus["train"]["raw_text"], self.min_count)
         net_cls = TextCNN if self.arch == "cnn" else TextRNN
         self.net = net_cls(len(self.vocab), **self.net_kw)
-        self.history = fit_regressor(self.net, self.batches(corpus, "train", shuffle=True, seed=seed),
-                                     self.batches(corpus, "valid"), self.train_cfg)
+        self.history = fit_regressor(self.net, self.batches(corpus, "train", shuffle=True, seed=seed, labelled=True),
+                                     self.batches(corpus, "valid", labelled=True), self.train_cfg)
         self.label_range = corpus.label_range
         return self
 

@@ -154,10 +154,15 @@ class FineTunedEncoder:
         self.net: EncoderRegressor | None = None
         self.history: TrainHistory | None = None
 
-    def batches(self, corpus: Corpus, split: str, shuffle: bool = False, seed: int = 0, limit: int | None = None):
+    def batches(self, corpus: Corpus, split: str, shuffle: bool = False, seed: int = 0, limit: int | None = None,
+                labelled: bool = False):
+        """Batches of a split; ``labelled`` (training, epoch selection) requires real labels."""
         texts = list(corpus[split]["raw_text"])[:limit]
         enc = self.tokenizer(texts, padding="max_length", truncation=True, max_length=self.max_len)
-        labels = corpus.labels(split)[:limit] if "regression_labels" in corpus[split] else np.zeros(len(texts))
+        if labelled:
+            labels = corpus.training_labels(split)[:limit]
+        else:  # prediction: labels are not used
+            labels = corpus.labels(split)[:limit] if "regression_labels" in corpus[split] else np.zeros(len(texts))
         return EncodedBatches(enc, labels, self.batch_size, shuffle, seed)
 
     def _freeze(self, encoder: nn.Module) -> None:
@@ -177,8 +182,8 @@ class FineTunedEncoder:
         groups = [{"params": [p for p in encoder.parameters() if p.requires_grad], "lr": self.lr},
                   {"params": self.net.head.parameters(), "lr": self.head_lr}]
         optimizer = torch.optim.AdamW(groups, weight_decay=self.weight_decay)
-        self.history = fit_regressor(self.net, self.batches(corpus, "train", True, seed, self.train_limit),
-                                     self.batches(corpus, "valid"), self.train_cfg, optimizer=optimizer)
+        self.history = fit_regressor(self.net, self.batches(corpus, "train", True, seed, self.train_limit, labelled=True),
+                                     self.batches(corpus, "valid", labelled=True), self.train_cfg, optimizer=optimizer)
         self.label_range = corpus.label_range
         return self
 
