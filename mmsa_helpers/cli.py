@@ -103,8 +103,6 @@ def _literal(text: str):
 
 
 def run_train(args) -> int:
-    import json
-
     from .experiment import run_experiment
     from .models import available_models, get_spec
 

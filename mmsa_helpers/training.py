@@ -28,7 +28,7 @@ import math
 import os
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -428,7 +428,3 @@ def fit_regressor(model: nn.Module, train_batches: Iterable, valid_batches: Iter
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     """Number of (trainable) parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
-
-
-def settings_of(cfg: TrainConfig) -> dict[str, Any]:
-    return asdict(cfg)

@@ -21,7 +21,7 @@ import torch
 from ..corpus import Corpus
 from ..errors import MMSADataError
 from ..torch_data import MODALITIES, MultimodalDataset, fit_scalers, make_loader
-from ..training import TrainConfig, TrainHistory, Trainer, count_parameters, predict
+from ..training import TrainConfig, TrainHistory, Trainer, count_parameters, predict, to_device
 from .base import register
 from .fusion import EFLSTM, LFDNN, LMF, TFN, LateAverage, ModalityAttention
 from .mult import MulT
@@ -123,7 +123,7 @@ class FusionRegressor:
         parts: dict[str, list] = {}
         with torch.no_grad():
             for batch in self.loader(corpus, split):
-                out = self.net({k: (v.to(device) if torch.is_tensor(v) else v) for k, v in batch.items()})
+                out = self.net(to_device(batch, device))
                 for k, v in out.items():
                     if torch.is_tensor(v) and v.ndim >= 1 and len(v) == len(batch["id"]):
                         parts.setdefault(k, []).append(v.float().cpu().numpy())
