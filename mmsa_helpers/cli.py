@@ -87,6 +87,9 @@ def _train_args(p):
                    help="override a model setting, e.g. --set epochs=5 (values are read as Python literals)")
     p.add_argument("--json", metavar="OUT", help="write the result record (metrics, settings, timings) as JSON")
     p.add_argument("--save", metavar="DIR", help="save each seed's trained model as DIR/<model>-seed<S>.pt")
+    p.add_argument("--dump-ulabels", metavar="FILE", default=None,
+                   help="self_mm only: write the u-labels of every epoch (seed, epoch, id, y_m, u_t, u_a, u_v and "
+                        "the true unimodal labels where the data has them) as CSV, or Parquet for a .parquet name")
     p.add_argument("--eval-root", metavar="DIR2", default=None,
                    help="emodb only: train on every recording under --data-root, test on the (other) speakers "
                         "under DIR2; without it, leave-one-speaker-out")
@@ -113,7 +116,7 @@ def run_train(args) -> int:
     if args.model == "list":
         print("Sentiment regression (synthetic, mosi, mosei, sims):")
         titles = {"text": "text", "audio": "audio stream", "vision": "vision stream",
-                  "fusion": "fusion of text, audio and vision"}
+                  "fusion": "fusion of text, audio and vision", "self_mm": "self-supervised multi-task learning"}
         for family, title in titles.items():
             print(f" {title}:")
             for name, spec in sorted(available_models().items()):
@@ -141,12 +144,16 @@ def run_train(args) -> int:
         raise ValueError(f"{args.model} is a speech-emotion model: train it with -d emodb or -d synthetic_speech "
                          f"(on {args.dataset!r}, the audio models are {', '.join(sentiment_audio)})")
     get_spec(args.model)  # unknown names fail here, before any data is loaded
+    if args.dump_ulabels and args.model != "self_mm":
+        raise ValueError(f"--dump-ulabels writes Self-MM's generated labels; {args.model!r} has none (use -m self_mm)")
+    if args.dump_ulabels and not str(args.dump_ulabels).endswith((".csv", ".parquet")):
+        raise ValueError(f"--dump-ulabels: name the file .csv or .parquet, not {args.dump_ulabels!r}")
     from .records import command_line
     from .training import init_distributed, is_main_process
 
     _, world = init_distributed()  # under torchrun: join the process group before any training
     result = run_experiment(args.dataset, args.model, args.seeds or [0], data_root=args.data_root, config=config,
-                            save_dir=args.save if is_main_process() else None)
+                            save_dir=args.save if is_main_process() else None, keep_models=bool(args.dump_ulabels))
     if not is_main_process():
         return 0  # rank 0 reports and writes
     record = result.to_json()
@@ -166,7 +173,28 @@ def run_train(args) -> int:
         print(f"record written to {args.json}")
     if args.save:
         print(f"models saved under {args.save}")
+    if args.dump_ulabels:
+        _dump_ulabels(result, args.dump_ulabels)
     return 0
+
+
+def _dump_ulabels(result, path: str) -> None:
+    """Every seed's u-label table, one file (a ``seed`` column first)."""
+    import pandas as pd
+    from pathlib import Path
+
+    frames = [model.ulabel_frame(result.corpus).assign(seed=seed) for seed, model in result.models.items()]
+    frame = pd.concat(frames, ignore_index=True)
+    frame = frame[["seed", *[c for c in frame.columns if c != "seed"]]]
+    Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if str(path).endswith(".parquet"):
+        try:
+            frame.to_parquet(path, index=False)
+        except ImportError as err:
+            raise ValueError(f"writing {path} needs pyarrow (pip install pyarrow); or name the file .csv") from err
+    else:
+        frame.to_csv(path, index=False)
+    print(f"u-labels of {frame.epoch.nunique()} epochs x {len(frames)} seed(s) written to {path}")
 
 
 def _run_emotion(args, config: dict) -> int:
@@ -232,6 +260,37 @@ def run_leaderboard(args) -> int:
     return 0
 
 
+# --- ablations -----------------------------------------------------------------
+def _ablations_args(p):
+    from .ablations import RECORDS_ROOT, SEEDS
+
+    p.add_argument("-m", "--model", default="self_mm", help="the model whose variants to train (default: self_mm)")
+    p.add_argument("-v", "--variant", action="append", dest="variants", metavar="NAME",
+                   help="only these variants (repeat); default: all of them")
+    p.add_argument("-s", "--seed", type=int, action="append", dest="seeds", metavar="SEED",
+                   help=f"seeds for records that are (re-)made (default: {' '.join(map(str, SEEDS))})")
+    p.add_argument("--records", metavar="DIR", default=str(RECORDS_ROOT),
+                   help="root folder of the records (default: the book's book/records/ablations)")
+    p.add_argument("--remake", action="store_true", help="re-train every variant even where its record exists")
+
+
+def run_ablations(args) -> int:
+    import pandas as pd
+
+    from .ablations import ABLATIONS, SEEDS, collect, variant_config
+    from .leaderboard import leaderboard_table
+
+    if args.model not in ABLATIONS:
+        raise ValueError(f"no ablations are defined for {args.model!r}; models with ablations: {sorted(ABLATIONS)}")
+    for v in args.variants or []:
+        variant_config(args.model, v)
+    records = collect(args.model, args.variants, args.records, remake=args.remake, seeds=args.seeds or SEEDS,
+                      log=lambda text: print(text, file=sys.stderr))
+    with pd.option_context("display.width", 250, "display.max_columns", 30):
+        print(leaderboard_table(records).drop(columns="part").to_string())
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "datasets": ("list the datasets and whether each is available", _datasets_args, run_datasets),
     "export": ("write a dataset in MMSA's layout (Processed/*.pkl and label.csv)", _export_args, run_export),
@@ -239,6 +298,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
               _train_args, run_train),
     "leaderboard": ("the table of every sentiment model on the embedded data (from stored records, made when missing)",
                     _leaderboard_args, run_leaderboard),
+    "ablations": ("a model's ablation table on the embedded data (from stored records, made when missing)",
+                  _ablations_args, run_ablations),
 }
 
 

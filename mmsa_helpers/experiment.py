@@ -33,6 +33,7 @@ class ExperimentResult:
     aligned: bool = False
     sizes: dict[str, int] = field(default_factory=dict)
     models: dict[int, Any] = field(default_factory=dict)             # fitted models per seed (keep_models=True)
+    corpus: Any = field(default=None, repr=False)                    # the corpus they were fitted on (keep_models=True)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -112,7 +113,8 @@ def run_experiment(dataset: str | Corpus, model: str, seeds: Sequence[int] = (0,
     truth, truth_valid = corpus.labels("test"), corpus.labels("valid")
     rules = metric_rules(corpus)
     result = ExperimentResult(corpus.name, model, list(seeds), [], [], config=resolved,
-                              dataset_settings=dict(dataset_config), aligned=corpus.aligned, sizes=corpus.sizes())
+                              dataset_settings=dict(dataset_config), aligned=corpus.aligned, sizes=corpus.sizes(),
+                              corpus=corpus if keep_models else None)
     for seed in seeds:
         start = time.perf_counter()
         fitted = spec.build(**config).fit(corpus, seed=seed)

@@ -95,7 +95,7 @@ def leaderboard_frame(records: dict[str, dict]) -> pd.DataFrame:
     """One row per model: mean and std of each metric, and the complexity columns (numbers)."""
     rows = []
     for model, rec in records.items():
-        row = {"model": model, "family": _family(model), "seeds": len(rec["seeds"])}
+        row = {"model": model, "family": _family(rec.get("model", model)), "seeds": len(rec["seeds"])}
         for m in METRICS:
             row[m], row[f"{m}_std"] = rec["test"][m]["mean"], rec["test"][m]["std"]
         per_seed = rec["per_seed"]

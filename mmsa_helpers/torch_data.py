@@ -13,6 +13,11 @@ layout (token ids, attention mask, segment ids), trimmed to the batch's longest 
 
     {"text_bert": (B, 3, Lb)}          # long integers
 
+or one fixed vector per utterance from a frozen encoder (computed once, see
+:func:`mmsa_helpers.models.pretrained_text.encode_texts`)::
+
+    {"text_vec": (B, D)}
+
 ``index`` is each utterance's row in its split (what Self-MM's label banks are keyed by).
 """
 from __future__ import annotations
@@ -93,11 +98,14 @@ class MultimodalDataset(Dataset):
         Add token ids for a text encoder as ``text_bert``: ``"text_bert"`` takes the corpus's
         own array (MMSA pickles carry it), a tokenizer name (e.g. ``"all-MiniLM-L6-v2"``,
         ``"bert-base-uncased"``) tokenises ``raw_text`` with at most ``max_tokens`` tokens.
+    text_vectors:
+        Optional array (N, D): one sentence vector per utterance, served as ``text_vec``.
     """
 
     def __init__(self, corpus: Corpus, split: str, modalities: Sequence[str] = MODALITIES,
                  labels: Sequence[str] = ("M",), scalers: dict[str, FrameScaler] | None = None,
-                 zero_is_missing: bool = False, text_tokens: str | None = None, max_tokens: int = 50):
+                 zero_is_missing: bool = False, text_tokens: str | None = None, max_tokens: int = 50,
+                 text_vectors: np.ndarray | None = None):
         d = corpus[split]
         self.ids = list(d["id"])
         n = len(self.ids)
@@ -121,6 +129,15 @@ class MultimodalDataset(Dataset):
             self.lengths[m] = torch.from_numpy(lengths)
         self.labels = {k: torch.from_numpy(corpus.labels(split, k)) for k in labels}
         self.tokens = None if text_tokens is None else token_array(corpus, split, text_tokens, max_tokens)
+        self.text_vectors = None
+        if text_vectors is not None:
+            vec = np.asarray(text_vectors, dtype=np.float32)
+            if vec.ndim != 2 or len(vec) != n:
+                raise MMSADataError(f"{corpus.name} {split}: text_vectors must have shape (N={n}, D), got {vec.shape}")
+            if not np.isfinite(vec).all():
+                raise MMSADataError(f"{corpus.name} {split}: text_vectors hold NaN or inf in rows "
+                                    f"{np.flatnonzero(~np.isfinite(vec).all(axis=1))[:5].tolist()}")
+            self.text_vectors = torch.from_numpy(vec)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -133,6 +150,8 @@ class MultimodalDataset(Dataset):
             item[f"{m}_lengths"] = n
         if self.tokens is not None:
             item["text_bert"] = self.tokens[i]
+        if self.text_vectors is not None:
+            item["text_vec"] = self.text_vectors[i]
         return item
 
 
@@ -155,6 +174,8 @@ def collate_batch(items: list[dict]) -> dict:
         tokens = torch.stack([it["text_bert"] for it in items])           # (B, 3, L)
         longest = max(int(tokens[:, 1].sum(1).max()), 1)
         batch["text_bert"] = tokens[:, :, :longest]
+    if "text_vec" in items[0]:
+        batch["text_vec"] = torch.stack([it["text_vec"] for it in items])
     batch["labels"] = {k: torch.stack([it["labels"][k] for it in items]) for k in items[0]["labels"]}
     return batch
 

@@ -54,6 +54,7 @@ class TrainConfig:
     clip: str = "norm"          # "norm": clip the gradients' total norm; "value": clip each gradient entry
     accumulate: int = 1         # batches whose gradients add up before one optimiser step
     accumulate_reduction: str = "mean"  # "mean": the step equals one batch `accumulate` times bigger; "sum": MMSA's Self-MM
+    accumulate_remainder: str = "step"  # a last, partial group of an epoch: "step" on it, or "drop" it (MMSA's Self-MM)
     monitor: str = "loss"       # validation quantity that selects the epoch: "loss" or a metric name ("Corr", "MAE")
     mode: str = "min"           # "min": lower is better; "max": higher is better
     min_delta: float = 1e-6     # smallest change that counts as an improvement
@@ -66,6 +67,7 @@ class TrainConfig:
                   (self.clip in ("norm", "value"), "clip must be 'norm' or 'value'"),
                   (self.mode in ("min", "max"), "mode must be 'min' or 'max'"),
                   (self.accumulate_reduction in ("mean", "sum"), "accumulate_reduction must be 'mean' or 'sum'"),
+                  (self.accumulate_remainder in ("step", "drop"), "accumulate_remainder must be 'step' or 'drop'"),
                   (self.scheduler in (None, "plateau", "cosine"), "scheduler must be None, 'plateau' or 'cosine'")]
         for ok, msg in checks:
             if not ok:
@@ -337,7 +339,7 @@ class Trainer:
                     step_in_group = 0
                 total += float(loss.detach()) * batch_size_of(batch)
                 n += batch_size_of(batch)
-            if step_in_group:  # a last, partial group of accumulated batches
+            if step_in_group and cfg.accumulate_remainder == "step":  # a last, partial group of accumulated batches
                 if world > 1:
                     _average_gradients(params, world)
                 self._clip(params)

@@ -16,7 +16,7 @@ import importlib
 
 from .base import ModelSpec, SentimentModel, register, registry
 
-_MODULES = ("lexicon", "classic", "neural_text", "pretrained_text", "sequence", "multimodal")
+_MODULES = ("lexicon", "classic", "neural_text", "pretrained_text", "sequence", "multimodal", "self_mm")
 _loaded = False
 
 
