@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import MMSADataError
+from .errors import ConfigError, MMSADataError
 
 SPLITS = ("train", "valid", "test")
 
@@ -217,7 +217,7 @@ class Corpus:
         """Labels of a split: ``"M"`` multimodal, ``"T"``/``"A"``/``"V"`` unimodal (float32)."""
         key = "regression_labels" if modality == "M" else UNIMODAL_LABEL_KEY.get(modality)
         if key is None:
-            raise ValueError(f"modality must be one of 'M', 'T', 'A', 'V', got {modality!r}")
+            raise ConfigError(f"modality must be one of 'M', 'T', 'A', 'V', got {modality!r}")
         d = self[split]
         if key not in d:
             raise KeyError(

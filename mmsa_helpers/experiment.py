@@ -14,6 +14,7 @@ import pandas as pd
 import torch
 
 from .corpus import Corpus
+from .errors import ConfigError
 from .metrics import eval_regression, summarize_seeds
 from .models import get_spec
 
@@ -105,10 +106,10 @@ def run_experiment(dataset: str | Corpus, model: str, seeds: Sequence[int] = (0,
     corpus = dataset if isinstance(dataset, Corpus) else load_for_model(dataset, model, data_root, **dataset_config)
     missing = [k for k in spec.needs if not corpus.has(k)]
     if missing:
-        raise ValueError(f"model {model!r} needs {missing}, which dataset {corpus.name!r} does not have "
-                         f"(it has {sorted(corpus['train'])})")
+        raise ConfigError(f"model {model!r} needs {missing}, which dataset {corpus.name!r} does not have "
+                          f"(it has {sorted(corpus['train'])})")
     if spec.aligned and not corpus.aligned:
-        raise ValueError(f"model {model!r} needs word-aligned data: load_dataset({corpus.name!r}, aligned=True)")
+        raise ConfigError(f"model {model!r} needs word-aligned data: load_dataset({corpus.name!r}, aligned=True)")
     truth, truth_valid = corpus.labels("test"), corpus.labels("valid")
     rules = metric_rules(corpus)
     result = ExperimentResult(corpus.name, model, list(seeds), [], [], config=resolved,

@@ -33,7 +33,7 @@ import pandas as pd
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import accuracy_score, f1_score
 
-from .errors import MMSADataError
+from .errors import ConfigError, MMSADataError
 
 #: Which set of rules each dataset name uses.
 DATASET_RULES = {"mosi": "mosi", "mosei": "mosi", "synthetic": "mosi", "sims": "sims"}
@@ -275,14 +275,14 @@ def eval_regression(pred, true, dataset: str = "mosi") -> dict[str, float]:
 
     Raises
     ------
-    ValueError
-        For an unknown ``dataset``.
+    ConfigError
+        (a ``ValueError``) for an unknown ``dataset``.
     MMSADataError
         For empty input, different lengths, or NaN/inf values.
     """
     rules = DATASET_RULES.get(str(dataset).lower())
     if rules is None:
-        raise ValueError(
+        raise ConfigError(
             f"unknown dataset {dataset!r}; valid names are {sorted(DATASET_RULES)}"
         )
     p, t = as_pred_true(pred, true)

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from .corpus import SPLITS, Corpus
-from .errors import DatasetNotFoundError, MMSADataError
+from .errors import ConfigError, DatasetNotFoundError, MMSADataError
 
 ENV_VAR = "MMSA_DATA_ROOT"
 DEFAULT_ROOT = "~/mmsa_data"
@@ -210,7 +210,7 @@ def _first_existing(paths: list[Path]) -> Path | None:
 def _check_mmsa_name(name: str) -> str:
     key = name.lower()
     if key not in PICKLES:
-        raise ValueError(f"unknown MMSA dataset {name!r}; choose one of {sorted(PICKLES)}")
+        raise ConfigError(f"unknown MMSA dataset {name!r}; choose one of {sorted(PICKLES)}")
     return key
 
 
@@ -374,11 +374,11 @@ def parse_emodb_name(filename: str | os.PathLike) -> dict[str, str]:
     expected = ("expected an EMO-DB name SSaNNEv.wav: SS speaker (03, 08-16), aNN/bNN sentence, "
                 "E emotion letter (W L E A F T N), v version letter, e.g. 03a01Fa.wav")
     if m is None:
-        raise ValueError(f"{base!r} is not an EMO-DB file name; {expected}")
+        raise MMSADataError(f"{base!r} is not an EMO-DB file name; {expected}")
     speaker, sentence, letter, version = m.groups()
     sentence, letter = sentence.lower(), letter.upper()
     if speaker not in EMODB_FEMALE | EMODB_MALE or sentence not in EMODB_SENTENCES:
-        raise ValueError(f"{base!r}: unknown speaker {speaker!r} or sentence {sentence!r}; {expected}")
+        raise MMSADataError(f"{base!r}: unknown speaker {speaker!r} or sentence {sentence!r}; {expected}")
     return {"speaker": speaker, "sentence": sentence, "letter": letter,
             "emotion": EMODB_EMOTIONS[letter], "version": version.lower(),
             "gender": "female" if speaker in EMODB_FEMALE else "male"}
@@ -480,7 +480,7 @@ def availability(name: str, root: str | os.PathLike | None = None) -> dict[str, 
     elif key == "emodb":
         out, looked, found = _emodb_availability(root)
     else:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {sorted([*PICKLES, 'meld', 'emodb'])}")
+        raise ConfigError(f"unknown dataset {name!r}; choose one of {sorted([*PICKLES, 'meld', 'emodb'])}")
     return {"name": key, "root": str(base), **out,
             "looked_at": [str(p) for p in looked], "found": [str(p) for p in found]}
 
