@@ -267,6 +267,17 @@ def test_cli_trains_emotion_models_on_emodb_folders(tmp_path, monkeypatch, capsy
     assert "speech-emotion model" in capsys.readouterr().err
 
 
+def test_cli_accepts_the_unpacked_official_download_for_both_roots(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MMSA_CACHE_DIR", str(tmp_path / "cache"))
+    for name, speakers in (("train_download", ("03", "08")), ("eval_download", ("10", "09"))):
+        _write_fixture(tmp_path / name / "wav", speakers=speakers)   # what emodb.zip unpacks to: wav/ ...
+        (tmp_path / name / "lablaut").mkdir()                        # ... next to the label folders
+    rec = _cli_json(capsys, ["train", "-d", "emodb", "--data-root", str(tmp_path / "train_download"),
+                             "--eval-root", str(tmp_path / "eval_download"), "-m", "audio_svm"])
+    assert rec["train_speakers"] == ["03", "08"] and rec["test_speakers"] == ["09", "10"]
+    assert rec["n_train"] == 12 and rec["n_test"] == 12
+
+
 def test_cli_trains_on_the_generated_voices(capsys):
     rec = _cli_json(capsys, ["train", "-d", "synthetic_speech", "-m", "audio_svm", "--set", "n_speakers=3",
                              "--set", "n_per_emotion=1", "--set", "duration=0.6"])
