@@ -9,7 +9,7 @@ import torch
 import mmsa_helpers
 from mmsa_helpers.cli import main
 from mmsa_helpers.datasets import REGISTRY, list_datasets, load_dataset
-from mmsa_helpers.errors import DatasetNotFoundError, MMSADataError
+from mmsa_helpers.errors import ConfigError, DatasetNotFoundError, MMSADataError
 from mmsa_helpers.pickle_io import load_mmsa_pickle
 from mmsa_helpers.synthetic import SyntheticConfig
 from mmsa_helpers.torch_data import MultimodalDataset, collate_batch, fit_scalers, make_loader
@@ -107,7 +107,7 @@ def test_setup_is_deterministic(capsys):
     assert torch.equal(a[0], b[0]) and np.array_equal(a[1], b[1])
     line = capsys.readouterr().out.strip()
     assert "seed 7" in line and info.device in line and "\n" not in line
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError, match="threads must be >= 1, got 0"):
         mmsa_helpers.setup(threads=0)
 
 

@@ -293,7 +293,7 @@ def test_empty_and_unknown_dataset():
         eval_regression([], [])
     with pytest.raises(ConfigError, match="valid names"):
         eval_regression([0.1], [0.2], "imdb")
-    with pytest.raises(MMSADataError):
+    with pytest.raises(MMSADataError, match="pred_labels has 1 entries but true_labels has 2"):
         eval_classification(["a"], ["a", "b"])
 
 
