@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from .errors import ConfigError
 from .records import load_record, save_record
 
 #: Variant name -> settings that differ from the model's defaults.
@@ -46,7 +47,7 @@ def variant_config(model: str, variant: str) -> dict:
 
     if model not in ABLATIONS or variant not in ABLATIONS[model]:
         known = {m: list(v) for m, v in ABLATIONS.items()}
-        raise ValueError(f"no ablation {variant!r} of {model!r}; known: {known}")
+        raise ConfigError(f"no ablation {variant!r} of {model!r}; known: {known}")
     return {**board_config(model), **ABLATIONS[model][variant]}
 
 

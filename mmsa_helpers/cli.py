@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable
+from typing import Any, Callable
+
+from .errors import ConfigError
 
 def _data_root_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-root", metavar="DIR", default=None,
@@ -105,6 +107,29 @@ def _literal(text: str):
         return text
 
 
+def _check_set_values(config: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """Refuse a ``--set`` value of another kind than the setting's default (``epochs=abc``, ``lr=fast``,
+    ``progress=maybe``), which would otherwise fail deep inside training with a traceback. None is always
+    accepted (e.g. ``patience=None``: never stop early); settings whose default is None take anything."""
+    for key, value in config.items():
+        default = defaults.get(key)
+        if default is None or value is None:
+            continue
+        if isinstance(default, bool):
+            ok, kind = isinstance(value, bool) or value in (0, 1), "True or False"
+        elif isinstance(default, (int, float)):
+            ok, kind = isinstance(value, (int, float)) and not isinstance(value, bool), "a number"
+        elif isinstance(default, str):
+            ok, kind = isinstance(value, str), "a word"
+        elif isinstance(default, (tuple, list)):
+            ok, kind = isinstance(value, (tuple, list)), "a list of values such as (1, 2)"
+        else:
+            continue
+        if not ok:
+            raise ConfigError(f"--set {key}={value!r}: {key} takes {kind} (its default is {default!r}); "
+                              "values are read as Python literals")
+
+
 def run_train(args) -> int:
     from .experiment import run_experiment
     from .models import available_models, get_spec
@@ -130,24 +155,29 @@ def run_train(args) -> int:
     config = {}
     for item in args.set:
         if "=" not in item:
-            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
+            raise ConfigError(f"--set expects KEY=VALUE (e.g. --set epochs=5), got {item!r}")
         key, value = item.split("=", 1)
         config[key.strip()] = _literal(value.strip())
     if args.dataset.lower() in EMOTION_DATASETS:
+        from .speech.emotion import DEFAULTS
+
+        _check_set_values(config, DEFAULTS)
         return _run_emotion(args, config)
     if args.eval_root is not None:
-        raise ValueError(f"--eval-root applies to the speech-emotion datasets ({', '.join(EMOTION_DATASETS)}), "
-                         f"not {args.dataset!r}")
+        raise ConfigError(f"--eval-root applies to the speech-emotion datasets ({', '.join(EMOTION_DATASETS)}), "
+                          f"not {args.dataset!r}")
     emotion_only = sorted({f"audio_{m}" for m in MODEL_DESCRIPTIONS} - set(available_models()))
     if args.model in emotion_only:
         sentiment_audio = sorted(m for m in available_models() if m.startswith("audio_"))
-        raise ValueError(f"{args.model} is a speech-emotion model: train it with -d emodb or -d synthetic_speech "
-                         f"(on {args.dataset!r}, the audio models are {', '.join(sentiment_audio)})")
-    get_spec(args.model)  # unknown names fail here, before any data is loaded
+        raise ConfigError(f"{args.model} is a speech-emotion model: train it with -d emodb or -d synthetic_speech "
+                          f"(on {args.dataset!r}, the audio models are {', '.join(sentiment_audio)})")
+    spec = get_spec(args.model)  # unknown names fail here, before any data is loaded
+    spec.resolve(**config)        # so do unknown settings
+    _check_set_values(config, spec.defaults)
     if args.dump_ulabels and args.model != "self_mm":
-        raise ValueError(f"--dump-ulabels writes Self-MM's generated labels; {args.model!r} has none (use -m self_mm)")
+        raise ConfigError(f"--dump-ulabels writes Self-MM's generated labels; {args.model!r} has none (use -m self_mm)")
     if args.dump_ulabels and not str(args.dump_ulabels).endswith((".csv", ".parquet")):
-        raise ValueError(f"--dump-ulabels: name the file .csv or .parquet, not {args.dump_ulabels!r}")
+        raise ConfigError(f"--dump-ulabels: name the file .csv or .parquet, not {args.dump_ulabels!r}")
     from .records import command_line
     from .training import init_distributed, is_main_process
 
@@ -191,7 +221,7 @@ def _dump_ulabels(result, path: str) -> None:
         try:
             frame.to_parquet(path, index=False)
         except ImportError as err:
-            raise ValueError(f"writing {path} needs pyarrow (pip install pyarrow); or name the file .csv") from err
+            raise ConfigError(f"writing {path} needs pyarrow (pip install pyarrow); or name the file .csv") from err
     else:
         frame.to_csv(path, index=False)
     print(f"u-labels of {frame.epoch.nunique()} epochs x {len(frames)} seed(s) written to {path}")
@@ -208,7 +238,7 @@ def _run_emotion(args, config: dict) -> int:
 
     record["command"] = command_line(args.argv)
     if args.save:
-        raise ValueError("--save applies to the sentiment models; the speech-emotion runs train one model per fold")
+        raise ConfigError("--save applies to the sentiment models; the speech-emotion runs train one model per fold")
     text = json.dumps(record, indent=2)
     print(text)
     if args.json:
@@ -281,7 +311,7 @@ def run_ablations(args) -> int:
     from .leaderboard import leaderboard_table
 
     if args.model not in ABLATIONS:
-        raise ValueError(f"no ablations are defined for {args.model!r}; models with ablations: {sorted(ABLATIONS)}")
+        raise ConfigError(f"no ablations are defined for {args.model!r}; models with ablations: {sorted(ABLATIONS)}")
     for v in args.variants or []:
         variant_config(args.model, v)
     records = collect(args.model, args.variants, args.records, remake=args.remake, seeds=args.seeds or SEEDS,
@@ -313,12 +343,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import DatasetNotFoundError, MMSADataError
+    """Run one subcommand. Exit status: 0 done; 2 a user error (:class:`~mmsa_helpers.errors.UserError`:
+    bad data, a dataset not found, an unknown name or setting), printed as one ``error: ...`` message;
+    1 anything else, a bug, printed with its traceback."""
+    import traceback
+
+    from .errors import UserError
 
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return COMMANDS[args.command][2](args)
-    except (DatasetNotFoundError, MMSADataError, ValueError) as err:
+    except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except Exception:  # a bug, not the user's mistake: show where it happened
+        traceback.print_exc()
+        print("\nThis is a bug in mmsa_helpers, not a problem with your input; please report it "
+              "with the command line and the traceback above.", file=sys.stderr)
+        return 1

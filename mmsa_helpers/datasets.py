@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .corpus import Corpus
+from .errors import ConfigError, SettingError
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,11 @@ def _load_synthetic_speech(*, aligned=False, data_root=None, text_only=False, tr
     from .speech.synthesis import make_corpus
 
     if aligned:
-        raise ValueError("aligned=True is not available for synthetic_speech (it is audio only)")
+        raise ConfigError("aligned=True is not available for synthetic_speech (it is audio only)")
     unknown = set(config) - {"n_speakers", "n_per_emotion", "seed", "duration", "emotions"}
     if unknown:
-        raise TypeError(f"synthetic_speech has no setting(s) {sorted(unknown)}; its settings are "
-                        "n_speakers, n_per_emotion, seed, duration and emotions")
+        raise SettingError(f"synthetic_speech has no setting(s) {sorted(unknown)}; its settings are "
+                           "n_speakers, n_per_emotion, seed, duration and emotions")
     return make_corpus(**config)
 
 
@@ -56,7 +57,7 @@ def _plain_loader(func_name: str) -> Callable[..., Corpus]:
         from . import real_data
 
         if aligned:
-            raise ValueError(f"aligned=True is not available for this dataset ({func_name})")
+            raise ConfigError(f"aligned=True is not available for this dataset ({func_name})")
         return getattr(real_data, func_name)(root=data_root)
 
     return load
@@ -79,7 +80,7 @@ REGISTRY: dict[str, DatasetSpec] = {
 def get_spec(name: str) -> DatasetSpec:
     key = name.lower()
     if key not in REGISTRY:
-        raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(REGISTRY)}")
+        raise ConfigError(f"unknown dataset {name!r}; known datasets: {', '.join(REGISTRY)}")
     return REGISTRY[key]
 
 
@@ -117,7 +118,7 @@ def load_dataset(
     """
     spec = get_spec(name)
     if config and not spec.generated:
-        raise TypeError(f"{sorted(config)}: generator settings apply to the generated datasets only, not {name!r}")
+        raise SettingError(f"{sorted(config)}: generator settings apply to the generated datasets only, not {name!r}")
     return spec.loader(aligned=aligned, data_root=data_root, text_only=text_only, trusted=trusted, **config)
 
 

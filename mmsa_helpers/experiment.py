@@ -14,6 +14,7 @@ import pandas as pd
 import torch
 
 from .corpus import Corpus
+from .errors import ConfigError
 from .metrics import eval_regression, summarize_seeds
 from .models import get_spec
 
@@ -64,8 +65,27 @@ class ExperimentResult:
 
 
 def metric_rules(corpus: Corpus) -> str:
-    """Which of MMSA's metric sets applies: SIMS rules for [-1, 1] labels, MOSI rules otherwise."""
-    return "sims" if corpus.label_range == 1 else "mosi"
+    """Which of MMSA's metric sets scores ``corpus``: ``"sims"`` or ``"mosi"``, chosen by name.
+
+    ``corpus.info["metric_rules"]`` when set (for a corpus of your own), else the rules of
+    ``corpus.name`` (:data:`~mmsa_helpers.metrics.DATASET_RULES`): SIMS rules for ``sims``
+    (and CH-SIMS v2), MOSI rules for ``mosi``, ``mosei`` and ``synthetic``. MELD, the
+    speech-emotion datasets and unknown names raise
+    :class:`~mmsa_helpers.errors.ConfigError` saying what to do: the label range alone does
+    not say which rules apply (MELD's labels lie in [-1, 1] like SIMS's).
+    """
+    from .metrics import rules_for
+
+    chosen = corpus.info.get("metric_rules")
+    if chosen is not None:
+        if chosen not in ("mosi", "sims"):
+            raise ConfigError(f"{corpus.name!r}: info['metric_rules'] is {chosen!r}; use 'mosi' (MOSI/MOSEI "
+                              "rules, labels in [-3, 3]) or 'sims' (CH-SIMS rules, labels in [-1, 1])")
+        return chosen
+    try:
+        return rules_for(corpus.name)
+    except ConfigError as err:
+        raise ConfigError(f"cannot score corpus {corpus.name!r} with MMSA's regression metrics: {err}") from None
 
 
 def load_for_model(dataset: str, model: str, data_root=None, **dataset_config) -> Corpus:
@@ -106,10 +126,10 @@ def run_experiment(dataset: str | Corpus, model: str, seeds: Sequence[int] = (0,
     corpus = dataset if isinstance(dataset, Corpus) else load_for_model(dataset, model, data_root, **dataset_config)
     missing = [k for k in spec.needs if not corpus.has(k)]
     if missing:
-        raise ValueError(f"model {model!r} needs {missing}, which dataset {corpus.name!r} does not have "
-                         f"(it has {sorted(corpus['train'])})")
+        raise ConfigError(f"model {model!r} needs {missing}, which dataset {corpus.name!r} does not have "
+                          f"(it has {sorted(corpus['train'])})")
     if spec.aligned and not corpus.aligned:
-        raise ValueError(f"model {model!r} needs word-aligned data: load_dataset({corpus.name!r}, aligned=True)")
+        raise ConfigError(f"model {model!r} needs word-aligned data: load_dataset({corpus.name!r}, aligned=True)")
     truth, truth_valid = corpus.labels("test"), corpus.labels("valid")
     rules = metric_rules(corpus)
     result = ExperimentResult(corpus.name, model, list(seeds), [], [], config=resolved,

@@ -33,10 +33,41 @@ import pandas as pd
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import accuracy_score, f1_score
 
-from .errors import MMSADataError
+from .errors import ConfigError, MMSADataError
 
-#: Which set of rules each dataset name uses.
-DATASET_RULES = {"mosi": "mosi", "mosei": "mosi", "synthetic": "mosi", "sims": "sims"}
+#: Which set of rules each dataset name uses: MMSA's MOSI/MOSEI rules for labels in [-3, 3]
+#: (the embedded corpus imitates MOSI), MMSA's SIMS rules for CH-SIMS and CH-SIMS v2 only.
+DATASET_RULES = {"mosi": "mosi", "mosei": "mosi", "synthetic": "mosi",
+                 "sims": "sims", "simsv2": "sims", "ch-sims": "sims", "chsims": "sims"}
+
+#: Datasets of the book that have no regression rules, and what to use instead.
+NO_REGRESSION_RULES = {
+    "meld": "MELD's labels are three sentiment classes (-1, 0, 1) and seven emotions, not a sentiment "
+            "score, and MMSA defines no regression metrics for it (its labels lie in [-1, 1] like SIMS's, "
+            "but SIMS's bins would count every neutral utterance as negative). Score class predictions "
+            "with eval_classification (e.g. on the 'sentiment' or 'emotion' column)",
+    "emodb": "EMO-DB is speech emotion classification: use eval_classification (accuracy, UAR), as "
+             "mmsa_helpers.speech does",
+    "synthetic_speech": "synthetic_speech is speech emotion classification: use eval_classification "
+                        "(accuracy, UAR), as mmsa_helpers.speech does",
+}
+
+
+def rules_for(dataset: str) -> str:
+    """``"mosi"`` or ``"sims"``: the rules MMSA scores ``dataset`` with (see :data:`DATASET_RULES`).
+
+    Raises :class:`~mmsa_helpers.errors.ConfigError` for MELD and the speech-emotion datasets
+    (saying what to use instead) and for unknown names, rather than guessing from the label range.
+    """
+    key = str(dataset).lower()
+    if key in DATASET_RULES:
+        return DATASET_RULES[key]
+    if key in NO_REGRESSION_RULES:
+        raise ConfigError(f"no regression metrics for {dataset!r}: {NO_REGRESSION_RULES[key]}")
+    raise ConfigError(
+        f"unknown dataset {dataset!r} for the regression metrics; valid names are {sorted(DATASET_RULES)}. "
+        "Pass the name whose rules apply (dataset='mosi' for labels in [-3, 3], 'sims' for CH-SIMS), "
+        "or, for a corpus of your own, set corpus.info['metric_rules'] to 'mosi' or 'sims'")
 
 #: MMSA's key order for each set of rules.
 REGRESSION_KEYS = {
@@ -264,7 +295,9 @@ def eval_regression(pred, true, dataset: str = "mosi") -> dict[str, float]:
         ``Has0_acc_2, Has0_F1_score, Non0_acc_2, Non0_F1_score, Mult_acc_5,
         Mult_acc_7, MAE, Corr``; ``"sims"`` (labels in [-1, 1]) gives
         ``Mult_acc_2, Mult_acc_3, Mult_acc_5, F1_score, MAE, Corr``, computed
-        after clipping both to [-1, 1].
+        after clipping both to [-1, 1] (also ``"simsv2"``, ``"ch-sims"``, ``"chsims"``).
+        MELD and the speech-emotion datasets have no regression rules (an error
+        says what to use instead); see :func:`rules_for`.
 
     Returns
     -------
@@ -275,16 +308,12 @@ def eval_regression(pred, true, dataset: str = "mosi") -> dict[str, float]:
 
     Raises
     ------
-    ValueError
-        For an unknown ``dataset``.
+    ConfigError
+        (a ``ValueError``) for an unknown ``dataset`` or one without regression rules.
     MMSADataError
         For empty input, different lengths, or NaN/inf values.
     """
-    rules = DATASET_RULES.get(str(dataset).lower())
-    if rules is None:
-        raise ValueError(
-            f"unknown dataset {dataset!r}; valid names are {sorted(DATASET_RULES)}"
-        )
+    rules = rules_for(dataset)
     p, t = as_pred_true(pred, true)
     raw = _sims_regression(p, t) if rules == "sims" else _mosi_regression(p, t)
     # round() on the very numpy/Python objects MMSA rounds (numpy and Python

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .corpus import MMSA_LABEL_KEYS, SPLITS, UNIMODAL_LABEL_KEY, Corpus
-from .errors import MMSADataError, UnsafePickleError
+from .errors import DatasetNotFoundError, MMSADataError, UnsafePickleError
 
 # ---------------------------------------------------------------------------
 # Loading
@@ -98,7 +98,7 @@ def load_mmsa_pickle(path: str | os.PathLike, trusted: bool = False) -> dict:
     """
     path = Path(path).expanduser()
     if not path.is_file():
-        raise FileNotFoundError(
+        raise DatasetNotFoundError(
             f"no pickle at {path} ({'a folder' if path.is_dir() else 'the path does not exist'}); "
             "check the data root and the file name (e.g. Processed/unaligned_50.pkl)"
         )

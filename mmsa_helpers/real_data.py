@@ -15,7 +15,7 @@ lower-case spelling, e.g. ``mosi/``, is accepted too)::
     <root>/MOSI/Processed/aligned_50.pkl
     <root>/SIMS/Processed/unaligned_39.pkl   SIMS: unaligned only
     <root>/MELD/{train,dev,test}_sent_emo.csv
-    <root>/EMODB/wav/03a01Fa.wav ...
+    <root>/EMODB/wav/03a01Fa.wav ...         (EMO-DB: also the unpacked download, <root>/wav/)
 
 Every loader returns a :class:`~mmsa_helpers.corpus.Corpus`; when files are
 missing, :class:`~mmsa_helpers.errors.DatasetNotFoundError` lists each path it
@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from .corpus import SPLITS, Corpus
-from .errors import DatasetNotFoundError, MMSADataError
+from .errors import ConfigError, DatasetNotFoundError, MMSADataError
 
 ENV_VAR = "MMSA_DATA_ROOT"
 DEFAULT_ROOT = "~/mmsa_data"
@@ -210,7 +210,7 @@ def _first_existing(paths: list[Path]) -> Path | None:
 def _check_mmsa_name(name: str) -> str:
     key = name.lower()
     if key not in PICKLES:
-        raise ValueError(f"unknown MMSA dataset {name!r}; choose one of {sorted(PICKLES)}")
+        raise ConfigError(f"unknown MMSA dataset {name!r}; choose one of {sorted(PICKLES)}")
     return key
 
 
@@ -374,20 +374,31 @@ def parse_emodb_name(filename: str | os.PathLike) -> dict[str, str]:
     expected = ("expected an EMO-DB name SSaNNEv.wav: SS speaker (03, 08-16), aNN/bNN sentence, "
                 "E emotion letter (W L E A F T N), v version letter, e.g. 03a01Fa.wav")
     if m is None:
-        raise ValueError(f"{base!r} is not an EMO-DB file name; {expected}")
+        raise MMSADataError(f"{base!r} is not an EMO-DB file name; {expected}")
     speaker, sentence, letter, version = m.groups()
     sentence, letter = sentence.lower(), letter.upper()
     if speaker not in EMODB_FEMALE | EMODB_MALE or sentence not in EMODB_SENTENCES:
-        raise ValueError(f"{base!r}: unknown speaker {speaker!r} or sentence {sentence!r}; {expected}")
+        raise MMSADataError(f"{base!r}: unknown speaker {speaker!r} or sentence {sentence!r}; {expected}")
     return {"speaker": speaker, "sentence": sentence, "letter": letter,
             "emotion": EMODB_EMOTIONS[letter], "version": version.lower(),
             "gender": "female" if speaker in EMODB_FEMALE else "male"}
 
 
+#: Where the wav files of EMO-DB are looked for, in this order (``<root>`` = the data root); the
+#: last two only for a root passed explicitly (``root=``, ``--data-root``, ``--eval-root``).
+EMODB_LAYOUTS = (
+    "the book's layout: EMODB/wav/ under the root, as in the README",
+    "the same in lower case",
+    "the root is the folder the official download unpacks to, holding wav/, lablaut/, silb/ ...",
+    "the root is the folder of the wav files itself",
+)
+
+
 def _emodb_candidates(root: str | os.PathLike | None) -> list[Path]:
+    """The folders of :data:`EMODB_LAYOUTS`."""
     base = data_root(root)
     dirs = [d / "wav" for d in _dataset_dirs(base, "EMODB")]
-    return dirs + [base] if root is not None else dirs
+    return dirs + [base / "wav", base] if root is not None else dirs
 
 
 def _wavs(folder: Path) -> list[Path]:
@@ -397,16 +408,23 @@ def _wavs(folder: Path) -> list[Path]:
 def _find_emodb_folder(root: str | os.PathLike | None) -> Path:
     candidates = _emodb_candidates(root)
     for folder in candidates:
-        if folder.is_dir() and (_wavs(folder) or folder.name == "wav"):
+        if folder.is_dir() and _wavs(folder):
             return folder
-    raise _not_found("emodb", root, candidates)
+    empty = next((f for f in candidates if f.is_dir() and f.name == "wav"), None)
+    if empty is not None:  # the layout is right but the files are not there (load_emodb says so)
+        return empty
+    tried = [f"{folder}  ({layout})" for folder, layout in zip(candidates, EMODB_LAYOUTS)]
+    raise _not_found("emodb", root, tried,  # type: ignore[arg-type]
+                     "None of these folders holds .wav files; point the root at a folder of one of these layouts.")
 
 
 def load_emodb(root: str | os.PathLike | None = None, strict: bool = True) -> Corpus:
     """List the EMO-DB recordings (no audio is decoded here).
 
     Looks in ``<root>/EMODB/wav/`` (or ``emodb/wav``); a ``root`` passed
-    explicitly may also be the folder holding the wav files itself. One split,
+    explicitly may also be the folder the official download unpacks to (it
+    holds ``wav/``) or the folder holding the wav files itself (see
+    :data:`EMODB_LAYOUTS`; when none fits, the error lists every path tried). One split,
     ``"all"``, with ``id``, ``path``, ``speaker``, ``sentence``, ``emotion`` and
     ``gender`` per file, sorted by name; the speech chapter makes
     speaker-independent splits. Names that do not parse raise
@@ -480,7 +498,7 @@ def availability(name: str, root: str | os.PathLike | None = None) -> dict[str, 
     elif key == "emodb":
         out, looked, found = _emodb_availability(root)
     else:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {sorted([*PICKLES, 'meld', 'emodb'])}")
+        raise ConfigError(f"unknown dataset {name!r}; choose one of {sorted([*PICKLES, 'meld', 'emodb'])}")
     return {"name": key, "root": str(base), **out,
             "looked_at": [str(p) for p in looked], "found": [str(p) for p in found]}
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import ConfigError
+
 DEFAULT_SEED = 0
 
 #: The book's colours for the three modalities and the multimodal label, used by every figure.
@@ -133,7 +135,7 @@ def setup(
     if threads is None:
         threads = int(os.environ.get("MMSA_THREADS", min(4, os.cpu_count() or 1)))
     if threads < 1:
-        raise ValueError(f"threads must be >= 1, got {threads}")
+        raise ConfigError(f"threads must be >= 1, got {threads}")
     torch.set_num_threads(threads)
     # cuBLAS needs this for deterministic matrix products on a GPU.
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")

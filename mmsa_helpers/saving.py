@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from .errors import MMSADataError
+from .errors import ConfigError, MMSADataError
 
 SAVE_FORMAT = 1
 _SKIP = ("_prepared",)  # caches that refer to a corpus, not to the model
@@ -32,7 +32,7 @@ def save_model(model, path: str | Path) -> Path:
 
     name = getattr(model, "spec_name", None)
     if name is None:
-        raise ValueError("only models built by the registry can be saved: use mmsa_helpers.models.create(name, ...)")
+        raise ConfigError("only models built by the registry can be saved: use mmsa_helpers.models.create(name, ...)")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": SAVE_FORMAT, "model": name, "settings": model.settings, "package_version": __version__,

@@ -30,7 +30,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .corpus import UNIMODAL_LABEL_KEY, Corpus
-from .errors import MMSADataError
+from .errors import ConfigError, MMSADataError
 
 MODALITIES = ("text", "audio", "vision")
 
@@ -112,7 +112,7 @@ class MultimodalDataset(Dataset):
         self.features, self.lengths = {}, {}
         for m in modalities:
             if m not in MODALITIES:
-                raise ValueError(f"unknown modality {m!r}; use {MODALITIES}")
+                raise ConfigError(f"unknown modality {m!r}; use {MODALITIES}")
             if m not in d:
                 raise MMSADataError(
                     f"{corpus.name} {split}: no {m!r} features (keys: {sorted(d)}); "
@@ -220,7 +220,7 @@ def downsample_frames(corpus: Corpus, modality: str, factor: int) -> Corpus:
     import dataclasses
 
     if factor < 1:
-        raise ValueError(f"factor must be a positive integer, not {factor}")
+        raise ConfigError(f"factor must be a positive integer, not {factor}")
     splits = {}
     for name, d in corpus.splits.items():
         x, lengths = np.asarray(d[modality], dtype=np.float32), np.asarray(d[f"{modality}_lengths"])

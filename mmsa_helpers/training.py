@@ -35,7 +35,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .errors import MMSADataError
+from .errors import ConfigError, MMSADataError
 
 
 class TrainingDivergedError(MMSADataError):
@@ -71,7 +71,7 @@ class TrainConfig:
                   (self.scheduler in (None, "plateau", "cosine"), "scheduler must be None, 'plateau' or 'cosine'")]
         for ok, msg in checks:
             if not ok:
-                raise ValueError(f"TrainConfig: {msg}")
+                raise ConfigError(f"TrainConfig: {msg}")
 
 
 @dataclass
@@ -349,9 +349,9 @@ class Trainer:
             logs = {"epoch": epoch, "train_loss": train_loss, **self._validate(module, valid_batches, device, metric_fn),
                     "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - epoch_start}
             if monitor_key not in logs:
-                raise ValueError(f"monitor={cfg.monitor!r} is not measured on the validation split; "
-                                 f"measured: {sorted(k[6:] for k in logs if k.startswith('valid_'))} "
-                                 "(metrics need a metric_fn)")
+                raise ConfigError(f"monitor={cfg.monitor!r} is not measured on the validation split; "
+                                  f"measured: {sorted(k[6:] for k in logs if k.startswith('valid_'))} "
+                                  "(metrics need a metric_fn)")
             if not math.isfinite(logs["valid_loss"]):
                 raise TrainingDivergedError(f"the validation loss became {logs['valid_loss']} in epoch {epoch}; "
                                             "lower the learning rate or check the validation features for NaN/inf")

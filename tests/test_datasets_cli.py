@@ -9,7 +9,7 @@ import torch
 import mmsa_helpers
 from mmsa_helpers.cli import main
 from mmsa_helpers.datasets import REGISTRY, list_datasets, load_dataset
-from mmsa_helpers.errors import DatasetNotFoundError, MMSADataError
+from mmsa_helpers.errors import ConfigError, DatasetNotFoundError, MMSADataError
 from mmsa_helpers.pickle_io import load_mmsa_pickle
 from mmsa_helpers.synthetic import SyntheticConfig
 from mmsa_helpers.torch_data import MultimodalDataset, collate_batch, fit_scalers, make_loader
@@ -107,7 +107,7 @@ def test_setup_is_deterministic(capsys):
     assert torch.equal(a[0], b[0]) and np.array_equal(a[1], b[1])
     line = capsys.readouterr().out.strip()
     assert "seed 7" in line and info.device in line and "\n" not in line
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError, match="threads must be >= 1, got 0"):
         mmsa_helpers.setup(threads=0)
 
 
@@ -158,3 +158,57 @@ def test_cli_runs_as_module(tmp_path):
     out = subprocess.run([sys.executable, "-m", "mmsa_helpers", "datasets", "--data-root", str(tmp_path)],
                          capture_output=True, text=True, check=True).stdout
     assert "data root" in out
+
+
+# --- user errors (exit 2, one message) versus bugs (exit 1, traceback) ---------------------------
+def test_error_types_are_user_errors_and_keep_their_builtin_bases():
+    from mmsa_helpers.errors import ConfigError, SettingError, UnsafePickleError, UserError
+
+    for cls, builtin in ((ConfigError, ValueError), (SettingError, TypeError), (MMSADataError, ValueError),
+                         (UnsafePickleError, ValueError), (DatasetNotFoundError, FileNotFoundError)):
+        assert issubclass(cls, UserError) and issubclass(cls, builtin), cls
+    assert not issubclass(ValueError, UserError)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "-d", "synthetic", "-m", "tfidf_svmx"], "unknown model 'tfidf_svmx'; available models:"),
+    (["train", "-d", "mosii", "-m", "tfidf_svm"], "unknown dataset 'mosii'; known datasets:"),
+    (["train", "-d", "synthetic", "-m", "text_lstm", "--set", "epochz=3"], "has no setting(s) ['epochz']"),
+    (["train", "-d", "synthetic", "-m", "text_lstm", "--set", "epochs"], "--set expects KEY=VALUE"),
+    (["train", "-d", "synthetic", "-m", "text_lstm", "--set", "epochs=abc"],
+     "--set epochs='abc': epochs takes a number (its default is"),
+    (["train", "-d", "synthetic", "-m", "text_lstm", "--set", "progress=maybe"], "progress takes True or False"),
+    (["train", "-d", "synthetic_speech", "-m", "audio_svm", "--set", "C=high"], "C takes a number"),
+    (["train", "-d", "synthetic", "-m", "audio_svm"], "audio_svm is a speech-emotion model"),
+    (["train", "-d", "synthetic", "-m", "text_lstm", "--eval-root", "x"], "--eval-root applies to"),
+])
+def test_cli_user_errors_exit_2_with_one_message_and_no_traceback(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_data_errors_exit_2(capsys, tmp_path):
+    (tmp_path / "EMODB" / "wav").mkdir(parents=True)
+    (tmp_path / "EMODB" / "wav" / "not_emodb.wav").write_bytes(b"")
+    assert main(["train", "-d", "emodb", "--data-root", str(tmp_path), "-m", "audio_svm"]) == 2
+    err = capsys.readouterr().err
+    assert "not named like EMO-DB's SSaNNEv.wav" in err and "Traceback" not in err
+
+
+def test_cli_bugs_show_their_traceback_and_exit_1(capsys, monkeypatch):
+    import mmsa_helpers.cli as cli
+
+    def broken(args):
+        return {}["missing"] if args else 0  # a KeyError: a bug, whatever the input
+
+    def broken_value(args):
+        raise ValueError("an internal check failed")  # a plain ValueError is a bug too, not a user error
+
+    for run in (broken, broken_value):
+        monkeypatch.setitem(cli.COMMANDS, "datasets", ("", cli._datasets_args, run))
+        assert main(["datasets"]) == 1
+        err = capsys.readouterr().err
+        assert "Traceback (most recent call last)" in err and "This is a bug in mmsa_helpers" in err
+        assert "error: " not in err

@@ -87,7 +87,12 @@ def test_animate_returns_funcanimation():
     anim = animate(_utterance(8), VISION_FEATURES, step=2)
     assert isinstance(anim, FuncAnimation)
     html = anim.to_jshtml()
-    assert "<img" in html or "img" in html
+    import re
+
+    frames = re.findall(r'frames\[(\d+)\] = "data:image/png;base64,([^"]+)"', html)
+    assert [int(i) for i, _ in frames] == [0, 1, 2, 3]            # 8 frames, every 2nd drawn
+    assert len({png for _, png in frames}) == 4                    # the face moves: no two frames alike
+    assert html.count("<img") == 1                                 # one player image the frames go into
     plt.close(anim._fig)
 
 

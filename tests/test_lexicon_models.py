@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from mmsa_helpers.corpus import Corpus
+from mmsa_helpers.errors import SettingError
 from mmsa_helpers.models import lexicon as L
 from mmsa_helpers.models.base import registry
 
@@ -191,7 +192,7 @@ def test_models_are_registered():
     assert isinstance(reg["lexicon"].build(), L.LexiconScorer)
     assert reg["lexicon"].build(negation_scope=2).negation_scope == 2
     assert isinstance(reg["vader"].build(), L.VaderModel)
-    with pytest.raises(TypeError):
+    with pytest.raises(SettingError, match=r"no setting\(s\) \['no_such_setting'\]; its settings are"):
         reg["lexicon"].build(no_such_setting=1)
 
 
@@ -209,7 +210,15 @@ def test_run_experiment_on_a_small_synthetic_corpus(model):
 
     result = run_experiment("synthetic", model, seeds=[0], sizes=(60, 20, 30), speakers=(6, 2, 3))
     m = result.metrics[0]
-    assert 0 <= m["Non0_acc_2"] <= 1 and m["MAE"] >= 0
+    from mmsa_helpers.datasets import load_dataset
+    from mmsa_helpers.metrics import eval_regression
+
+    corpus = load_dataset("synthetic", sizes=(60, 20, 30), speakers=(6, 2, 3))
+    y = corpus.labels("test")
+    assert m == eval_regression(result.predictions[0], y, "synthetic")
+    majority = max(np.mean(y[y != 0] > 0), np.mean(y[y != 0] < 0))
+    assert m["Non0_acc_2"] > majority                            # better than always guessing one sign
+    assert m["MAE"] < np.mean(np.abs(y - corpus.labels("train").mean()))  # and than the training mean
     assert m["Corr"] > 0.3                                       # the words carry most of the sentiment
     pred = result.predictions[0]
     assert pred.shape == (30,) and np.all(np.abs(pred) <= 3)

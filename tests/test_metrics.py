@@ -15,7 +15,7 @@ import pytest
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
 from mmsa_helpers import metrics
-from mmsa_helpers.errors import MMSADataError
+from mmsa_helpers.errors import ConfigError, MMSADataError
 from mmsa_helpers.metrics import (
     binary_accuracy,
     binary_f1,
@@ -291,9 +291,9 @@ def test_nan_and_inf(bad):
 def test_empty_and_unknown_dataset():
     with pytest.raises(MMSADataError, match="empty"):
         eval_regression([], [])
-    with pytest.raises(ValueError, match="valid names"):
+    with pytest.raises(ConfigError, match="valid names"):
         eval_regression([0.1], [0.2], "imdb")
-    with pytest.raises(MMSADataError):
+    with pytest.raises(MMSADataError, match="pred_labels has 1 entries but true_labels has 2"):
         eval_classification(["a"], ["a", "b"])
 
 
@@ -365,3 +365,60 @@ def test_matches_reference_on_random_data(dataset, reference, H):
         assert list(got) == list(want)
         for key in want:
             assert got[key] == pytest.approx(float(want[key]), abs=1e-4), (seed, key)
+
+
+# ---------------------------------------------------------------------------
+# Which rules: chosen by dataset name, never guessed from the label range
+# ---------------------------------------------------------------------------
+def _corpus(name, label_range=3.0, **info):
+    from mmsa_helpers.corpus import Corpus
+
+    split = {"id": ["a", "b"], "raw_text": ["good", "bad"], "regression_labels": np.array([1, -1], np.float32)}
+    return Corpus(name, {"train": split, "valid": split, "test": split}, label_range=label_range, info=info)
+
+
+@pytest.mark.parametrize("name, rules", [("mosi", "mosi"), ("MOSEI", "mosi"), ("synthetic", "mosi"),
+                                         ("sims", "sims"), ("SIMS", "sims"), ("simsv2", "sims"), ("ch-sims", "sims")])
+def test_rules_follow_the_dataset_name(name, rules):
+    assert metrics.rules_for(name) == rules
+    pred, true = [0.05, -0.4, 0.9], [0.0, -0.5, 0.6]
+    assert list(eval_regression(pred, true, name)) == list(metrics.REGRESSION_KEYS[rules])
+
+
+def test_existing_callers_get_the_rules_they_had():
+    """What the label range chose before (SIMS rules for H = 1, MOSI rules otherwise) for the datasets
+    the book trains on: the leaderboard and every recorded number keep their metrics."""
+    from mmsa_helpers.experiment import metric_rules
+
+    for name, label_range in (("mosi", 3.0), ("mosei", 3.0), ("synthetic", 3.0), ("sims", 1.0)):
+        assert metric_rules(_corpus(name, label_range)) == ("sims" if label_range == 1 else "mosi")
+
+
+def test_meld_is_not_scored_with_the_sims_rules():
+    """MELD's labels lie in [-1, 1] like SIMS's; the label range used to pick SIMS's rules for it."""
+    from mmsa_helpers.experiment import metric_rules
+
+    with pytest.raises(ConfigError, match=r"cannot score corpus 'meld'.*three sentiment classes.*eval_classification"):
+        metric_rules(_corpus("meld", 1.0))
+    with pytest.raises(ConfigError, match="no regression metrics for 'meld'"):
+        eval_regression([0.0, 1.0], [0.0, 1.0], "meld")
+    with pytest.raises(ConfigError, match="speech emotion classification"):
+        eval_regression([0.0, 1.0], [0.0, 1.0], "emodb")
+
+
+def test_a_corpus_of_ones_own_names_its_rules_or_gets_told_how():
+    from mmsa_helpers.experiment import metric_rules
+
+    assert metric_rules(_corpus("my_reviews", 1.0, metric_rules="sims")) == "sims"
+    assert metric_rules(_corpus("sims", 1.0, metric_rules="mosi")) == "mosi"  # explicit wins over the name
+    with pytest.raises(ConfigError, match=r"unknown dataset 'my_reviews'.*info\['metric_rules'\]"):
+        metric_rules(_corpus("my_reviews", 1.0))
+    with pytest.raises(ConfigError, match=r"info\['metric_rules'\] is 'SIMS-ish'"):
+        metric_rules(_corpus("my_reviews", 1.0, metric_rules="SIMS-ish"))
+
+
+def test_run_experiment_refuses_meld_before_training():
+    from mmsa_helpers.experiment import run_experiment
+
+    with pytest.raises(ConfigError, match="cannot score corpus 'meld'"):
+        run_experiment(_corpus("meld", 1.0), "tfidf_svm")

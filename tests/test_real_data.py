@@ -309,3 +309,34 @@ def test_load_emodb_empty_or_missing(tmp_path):
     write_wavs(tmp_path / "EMODB" / "wav", ["junk.wav"])
     with pytest.raises(MMSADataError, match="1 of 1"):
         load_emodb(tmp_path, strict=False)
+
+
+def test_load_emodb_from_the_folder_the_official_download_unpacks_to(tmp_path):
+    download = tmp_path / "emodb_download"   # emodb.zip unpacks to wav/, lablaut/, silb/ ... and two .txt files
+    write_wavs(download / "wav", EMODB_NAMES)
+    (download / "lablaut").mkdir()
+    (download / "erkennung.txt").write_text("not a wav")
+    c = load_emodb(download)
+    assert c.sizes() == {"all": 4} and c.info["source"] == str(download / "wav")
+    assert c["all"]["emotion"] == ["happiness", "neutral", "sadness", "anger"]
+    a = availability("emodb", download)
+    assert a["available"] and a["n_files"] == 4 and a["found"] == [str(download / "wav")]
+
+
+def test_load_emodb_prefers_a_folder_with_files_over_an_empty_wav_folder(tmp_path):
+    (tmp_path / "EMODB" / "wav").mkdir(parents=True)   # made in advance, still empty
+    write_wavs(tmp_path / "wav", EMODB_NAMES[:3])
+    assert load_emodb(tmp_path).info["source"] == str(tmp_path / "wav")
+
+
+def test_emodb_not_found_lists_every_layout_tried(tmp_path):
+    (tmp_path / "docs").mkdir()
+    with pytest.raises(DatasetNotFoundError) as err:
+        load_emodb(tmp_path)
+    msg = str(err.value)
+    for folder, layout in ((tmp_path / "EMODB" / "wav", "the book's layout"),
+                           (tmp_path / "emodb" / "wav", "the same in lower case"),
+                           (tmp_path / "wav", "the official download unpacks to"),
+                           (tmp_path, "the root is the folder of the wav files itself")):
+        assert any(line.startswith(f"  - {folder}  (") and layout in line for line in msg.splitlines()), folder
+    assert "None of these folders holds .wav files" in msg

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from mmsa_helpers.datasets import load_dataset
+from mmsa_helpers.errors import DatasetNotFoundError
 from mmsa_helpers.experiment import run_experiment
 from mmsa_helpers.models import create, get_spec
 from mmsa_helpers.models.sequence import SequenceRNN, TemporalConvNet
@@ -64,7 +65,7 @@ def test_unimodal_target_and_missing_modality():
 def test_run_experiment_refuses_text_only_data(tmp_path):
     (tmp_path / "MOSI").mkdir()
     (tmp_path / "MOSI" / "label.csv").write_text("id,text,label,mode\nv_1,good,1.0,train\n")
-    with pytest.raises(Exception, match="unaligned_50.pkl"):
+    with pytest.raises(DatasetNotFoundError, match=r"(?s)mosi not found.*unaligned_50\.pkl.*label\.csv is there"):
         run_experiment("mosi", "audio_tcn", data_root=tmp_path)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 
+from ..errors import ConfigError
 from .base import ModelSpec, SentimentModel, register, registry
 
 _MODULES = ("lexicon", "classic", "neural_text", "pretrained_text", "sequence", "multimodal", "self_mm")
@@ -37,7 +38,7 @@ def available_models() -> dict[str, ModelSpec]:
 def get_spec(name: str) -> ModelSpec:
     models = available_models()
     if name not in models:
-        raise ValueError(f"unknown model {name!r}; available models: {', '.join(sorted(models))}")
+        raise ConfigError(f"unknown model {name!r}; available models: {', '.join(sorted(models))}")
     return models[name]
 
 

@@ -7,6 +7,7 @@ from typing import Any, Callable, Protocol, runtime_checkable
 import numpy as np
 
 from ..corpus import Corpus
+from ..errors import SettingError
 
 
 @runtime_checkable
@@ -39,8 +40,8 @@ class ModelSpec:
         """The full settings of a model: its defaults with ``config`` applied; unknown keys are an error."""
         unknown = set(config) - set(self.defaults)
         if unknown:
-            raise TypeError(f"model {self.name!r} has no setting(s) {sorted(unknown)}; "
-                            f"its settings are {sorted(self.defaults)}")
+            raise SettingError(f"model {self.name!r} has no setting(s) {sorted(unknown)}; "
+                               f"its settings are {sorted(self.defaults)}")
         return {**self.defaults, **config}
 
     def build(self, **config) -> SentimentModel:

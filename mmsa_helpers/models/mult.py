@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import ConfigError
 from ..training import Module
 from .fusion import MODALITIES
 
@@ -140,9 +141,9 @@ class MulT(Module):
     ):
         super().__init__()
         if d % heads:
-            raise ValueError(f"d={d} must be divisible by heads={heads}")
+            raise ConfigError(f"d={d} must be divisible by heads={heads}")
         if (2 * d) % heads:
-            raise ValueError(f"2*d={2 * d} must be divisible by heads={heads}")
+            raise ConfigError(f"2*d={2 * d} must be divisible by heads={heads}")
         drop = dict(
             attn_dropout=attn_dropout,
             relu_dropout=relu_dropout,

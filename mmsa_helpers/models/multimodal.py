@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..corpus import Corpus
-from ..errors import MMSADataError
+from ..errors import ConfigError, MMSADataError
 from ..torch_data import MODALITIES, MultimodalDataset, fit_scalers, make_loader
 from ..training import TrainConfig, TrainHistory, Trainer, count_parameters, predict, to_device
 from .base import register
@@ -51,7 +51,7 @@ class FusionRegressor:
         self.batch_size = train.pop("batch_size", TRAIN_DEFAULTS["batch_size"])
         self.pool = {"audio": train.pop("audio_pool", 1), "vision": train.pop("vision_pool", 1)}
         if aligned and set(self.pool.values()) != {1}:
-            raise ValueError("aligned models read one step per word: audio_pool and vision_pool must be 1")
+            raise ConfigError("aligned models read one step per word: audio_pool and vision_pool must be 1")
         self._prepared: tuple[int, Corpus] | None = None
         monitor = train.get("monitor", "loss")
         self.train_cfg = TrainConfig(**{k: v for k, v in train.items() if k in _TRAIN_KEYS},

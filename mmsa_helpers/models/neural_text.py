@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ..corpus import Corpus
+from ..errors import ConfigError
 from ..training import TrainConfig, TrainHistory, batch_indices, fit_regressor, predict
 from .base import register
 
@@ -114,7 +115,7 @@ class TextRNN(nn.Module):
                  bidirectional: bool = True, pooling: str = "attention", dropout: float = 0.3):
         super().__init__()
         if cell not in ("lstm", "gru") or pooling not in ("attention", "last", "mean"):
-            raise ValueError("cell must be 'lstm' or 'gru'; pooling 'attention', 'last' or 'mean'")
+            raise ConfigError("cell must be 'lstm' or 'gru'; pooling 'attention', 'last' or 'mean'")
         self.embedding = nn.Embedding(vocab_size, emb_dim, padding_idx=0)
         rnn = nn.LSTM if cell == "lstm" else nn.GRU
         self.rnn = rnn(emb_dim, hidden, batch_first=True, bidirectional=bidirectional)
@@ -194,7 +195,7 @@ class NeuralTextRegressor:
     def attention(self, texts: list[str]) -> list[np.ndarray]:
         """Per-word attention weights of an attention-pooled RNN, one array per text."""
         if not isinstance(self.net, TextRNN) or self.net.pooling != "attention":
-            raise ValueError("attention weights exist only for arch 'lstm'/'gru' with pooling='attention'")
+            raise ConfigError("attention weights exist only for arch 'lstm'/'gru' with pooling='attention'")
         ids, lengths = self.vocab.encode(texts, self.max_len)
         batch = next(iter(TokenBatches(ids, lengths, np.zeros(len(ids)), batch_size=len(ids))))
         self.net.eval()

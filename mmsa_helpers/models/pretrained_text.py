@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ..corpus import Corpus
+from ..errors import ConfigError
 from ..pretrained import DEFAULT_ENCODER, load_tokenizer, resolve_encoder
 from ..training import TrainConfig, TrainHistory, batch_indices, fit_regressor, predict
 from .base import register
@@ -52,7 +53,7 @@ def encode_texts(texts: list[str], encoder: str = DEFAULT_ENCODER, pooling: str 
     ``pooling`` is ``"mean"`` (average of token states) or ``"cls"`` (the first token's state).
     """
     if pooling not in ("mean", "cls"):
-        raise ValueError("pooling must be 'mean' or 'cls'")
+        raise ConfigError("pooling must be 'mean' or 'cls'")
     key = hashlib.sha1("\n".join([encoder, pooling, str(max_len), *texts]).encode("utf-8")).hexdigest()[:20]
     path = cache_dir() / "text_features" / f"{Path(encoder).name}-{pooling}-{key}.npy"
     if cache and path.exists():

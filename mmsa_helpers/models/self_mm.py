@@ -53,7 +53,7 @@ import torch
 from torch import nn
 
 from ..corpus import UNIMODAL_LABEL_KEY, Corpus
-from ..errors import MMSADataError
+from ..errors import ConfigError, MMSADataError, SettingError
 from ..pretrained import DEFAULT_ENCODER
 from ..torch_data import MultimodalDataset, fit_scalers, make_loader
 from ..training import Module, TrainConfig, TrainHistory, Trainer, count_parameters, predict, to_device
@@ -230,9 +230,9 @@ class SelfMMNet(Module):
                  update_labels: bool = True, weighting: str = "tanh"):
         super().__init__()
         if weighting not in ("tanh", "none"):
-            raise ValueError("weighting must be 'tanh' (Self-MM) or 'none' (every unimodal sample weighs 1)")
+            raise ConfigError("weighting must be 'tanh' (Self-MM) or 'none' (every unimodal sample weighs 1)")
         if pooling not in ("cls", "mean"):
-            raise ValueError("pooling must be 'cls' (the first token, MMSA) or 'mean'")
+            raise ConfigError("pooling must be 'cls' (the first token, MMSA) or 'mean'")
         self.text_model, self.pooling = encoder, pooling
         self.audio_model = AuViSubNet(dims["audio"], a_lstm_hidden, audio_out, dropout=a_lstm_dropout)
         self.video_model = AuViSubNet(dims["vision"], v_lstm_hidden, video_out, dropout=v_lstm_dropout)
@@ -361,11 +361,11 @@ class SelfMM:
     def __init__(self, **settings):
         unknown = set(settings) - set(DEFAULTS)
         if unknown:
-            raise TypeError(f"self_mm has no setting(s) {sorted(unknown)}")
+            raise SettingError(f"self_mm has no setting(s) {sorted(unknown)}; its settings are {sorted(DEFAULTS)}")
         self.settings = {**DEFAULTS, **settings}
         s = self.settings
         if not s["update_labels"] and s["weighting"] == "tanh" and s["unimodal_tasks"]:
-            raise ValueError("update_labels=False keeps every u-label equal to y_m, so tanh(|y_s - y_m|) weighs every "
+            raise ConfigError("update_labels=False keeps every u-label equal to y_m, so tanh(|y_s - y_m|) weighs every "
                              "unimodal loss 0: use weighting='none' for plain multi-task learning")
         self.train_cfg = TrainConfig(epochs=s["epochs"], patience=s["patience"], grad_clip=None,
                                      accumulate=s["update_epochs"], accumulate_reduction="sum",

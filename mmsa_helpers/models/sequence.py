@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ..corpus import Corpus
+from ..errors import ConfigError
 from ..torch_data import MultimodalDataset, fit_scalers, make_loader
 from ..training import TrainConfig, TrainHistory, fit_regressor, predict
 from .base import register
@@ -87,7 +88,7 @@ class SequenceRegressor:
                  levels: int = 3, dropout: float = 0.2, epochs: int = 20, batch_size: int = 32, lr: float = 2e-3,
                  weight_decay: float = 1e-5, patience: int = 5, progress: bool = True, device: str | None = None):
         if arch not in ("lstm", "gru", "tcn"):
-            raise ValueError("arch must be 'lstm', 'gru' or 'tcn'")
+            raise ConfigError("arch must be 'lstm', 'gru' or 'tcn'")
         self.modality, self.arch, self.target = modality, arch, target
         self.hidden, self.levels, self.dropout, self.batch_size = hidden, levels, dropout, batch_size
         self.train_cfg = TrainConfig(epochs=epochs, lr=lr, weight_decay=weight_decay, patience=patience,
@@ -129,7 +130,7 @@ class SequenceRegressor:
         if self.net is None:
             raise RuntimeError("call fit() before attention_weights()")
         if not isinstance(self.net, SequenceRNN):
-            raise ValueError(f"a {self.arch!r} model has no attention; use an LSTM or GRU model")
+            raise ConfigError(f"a {self.arch!r} model has no attention; use an LSTM or GRU model")
         self.net.eval()
         out = []
         device = next(self.net.parameters()).device

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..errors import ConfigError, MMSADataError
 from ..metrics import confusion_matrix, eval_classification
 from ..models.neural_text import masked_max
 from ..training import TrainConfig, fit_regressor
@@ -78,8 +79,8 @@ def canonical_model(name: str) -> str:
     """``"audio_gru"`` -> ``"gru"`` (the CLI and the registry use ``audio_`` names)."""
     short = name[len("audio_"):] if name.startswith("audio_") else name
     if short not in MODELS:
-        raise ValueError(f"unknown speech-emotion model {name!r}; choose one of "
-                         f"{', '.join('audio_' + m for m in MODELS)}")
+        raise ConfigError(f"unknown speech-emotion model {name!r}; choose one of "
+                          f"{', '.join('audio_' + m for m in MODELS)}")
     return short
 
 
@@ -179,8 +180,8 @@ def train_network(model: str, seqs, y: np.ndarray, n_classes: int, seed: int = 0
     idx = np.arange(len(seqs))
     n_valid = max(n_classes, int(round(valid_share * len(seqs))))   # at least one utterance per class
     if len(seqs) - n_valid < n_classes:
-        raise ValueError(f"{len(seqs)} training utterances are too few to train a network on {n_classes} "
-                         f"classes with a validation share; record more, or use the SVM")
+        raise MMSADataError(f"{len(seqs)} training utterances are too few to train a network on {n_classes} "
+                            f"classes with a validation share; record more, or use the SVM")
     counts = np.bincount(y)
     stratify = y if counts[counts > 0].min() >= 2 else None       # stratify when every class can be split
     tr, va = train_test_split(idx, test_size=n_valid, stratify=stratify, random_state=seed)
@@ -232,7 +233,7 @@ def model_inputs(features: list[dict], model: str, speakers=None, speaker_norm: 
         x = [_pairs(f["lld"]) for f in features]
     if speaker_norm:
         if speakers is None:
-            raise ValueError("speaker_norm=True needs the speaker of every utterance")
+            raise ConfigError("speaker_norm=True needs the speaker of every utterance")
         x = speaker_zscore(x, speakers)
     elif model != "svm":  # networks still need inputs of unit scale: one global z-score
         rows = np.concatenate(x)
@@ -274,7 +275,7 @@ def uar_per_speaker(pred, true, speakers) -> dict[str, float]:
 def _check_settings(settings: dict) -> None:
     unknown = set(settings) - set(DEFAULTS)
     if unknown:
-        raise ValueError(f"unknown speech-emotion setting(s) {sorted(unknown)}; the settings are {sorted(DEFAULTS)}")
+        raise ConfigError(f"unknown speech-emotion setting(s) {sorted(unknown)}; the settings are {sorted(DEFAULTS)}")
 
 
 def cross_validate(features: list[dict], emotions, speakers, model: str = "svm", split: str = "loso",
@@ -293,22 +294,22 @@ def cross_validate(features: list[dict], emotions, speakers, model: str = "svm",
     model = canonical_model(model)
     emotions, speakers = np.asarray(emotions), np.asarray(speakers)
     if len(emotions) != len(features) or len(speakers) != len(features):
-        raise ValueError(f"{len(features)} feature sets but {len(emotions)} emotions and {len(speakers)} speakers")
+        raise MMSADataError(f"{len(features)} feature sets but {len(emotions)} emotions and {len(speakers)} speakers")
     classes = sorted(set(emotions))
     y = np.array([classes.index(e) for e in emotions])
     x = model_inputs(features, model, speakers, speaker_norm)
     if split == "loso":
         if len(set(speakers)) < 2:
-            raise ValueError("leave-one-speaker-out needs recordings of at least two speakers")
+            raise MMSADataError("leave-one-speaker-out needs recordings of at least two speakers")
         folds = LeaveOneGroupOut().split(y, y, speakers)
     elif split == "speaker_folds":
         if len(set(speakers)) < n_folds:
-            raise ValueError(f"{n_folds} speaker folds need at least {n_folds} speakers, not {len(set(speakers))}")
+            raise MMSADataError(f"{n_folds} speaker folds need at least {n_folds} speakers, not {len(set(speakers))}")
         folds = GroupKFold(n_folds).split(y, y, speakers)
     elif split == "random":
         folds = StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(y, y)
     else:
-        raise ValueError(f"split must be 'loso', 'speaker_folds' or 'random', not {split!r}")
+        raise ConfigError(f"split must be 'loso', 'speaker_folds' or 'random', not {split!r}")
     pred = np.empty(len(y), dtype=int)
     for k, (tr, te) in enumerate(folds):
         pred[te] = fit_predict(model, _take(x, tr), y[tr], _take(x, te), len(classes), seed=seed + k, **settings)
@@ -325,12 +326,12 @@ def train_test(train_features, train_emotions, train_speakers, test_features, te
     model = canonical_model(model)
     overlap = set(train_speakers) & set(test_speakers)
     if overlap:
-        raise ValueError(f"speakers {sorted(overlap)} are in both the training and the test recordings; "
-                         "a speaker-independent test needs disjoint speakers")
+        raise MMSADataError(f"speakers {sorted(overlap)} are in both the training and the test recordings; "
+                            "a speaker-independent test needs disjoint speakers")
     classes = sorted(set(train_emotions))
     unseen = sorted(set(test_emotions) - set(classes))
     if unseen:
-        raise ValueError(f"the test recordings have emotions {unseen} that no training recording has")
+        raise MMSADataError(f"the test recordings have emotions {unseen} that no training recording has")
     y = np.array([classes.index(e) for e in train_emotions])
     x_tr = model_inputs(train_features, model, train_speakers, speaker_norm)
     x_te = model_inputs(test_features, model, test_speakers, speaker_norm)
@@ -358,23 +359,23 @@ def emotion_features(dataset: str, data_root=None, eval_root=None, cache: bool =
 
     if dataset == "synthetic_speech":
         if eval_root is not None:
-            raise ValueError("--eval-root applies to EMO-DB only; synthetic_speech is evaluated "
-                             "leave-one-speaker-out over its generated speakers")
+            raise ConfigError("--eval-root applies to EMO-DB only; synthetic_speech is evaluated "
+                              "leave-one-speaker-out over its generated speakers")
         from .synthesis import make_corpus
 
         split = make_corpus(**generator)["all"]
         return pack(split, extract_waveforms(split["audio"], split["sr"][0], cache=cache)), None
     if dataset != "emodb":
-        raise ValueError(f"{dataset!r} is not a speech-emotion dataset; choose one of {EMOTION_DATASETS}")
+        raise ConfigError(f"{dataset!r} is not a speech-emotion dataset; choose one of {EMOTION_DATASETS}")
     if generator:
-        raise ValueError(f"settings {sorted(generator)} apply to synthetic_speech only")
+        raise ConfigError(f"settings {sorted(generator)} apply to synthetic_speech only")
     train = load_emodb(data_root)["all"]
     test = load_emodb(eval_root)["all"] if eval_root is not None else None
     if test is not None:
         overlap = set(train["speaker"]) & set(test["speaker"])
         if overlap:  # before any audio is decoded
-            raise ValueError(f"speakers {sorted(overlap)} are in both folders (--data-root and --eval-root); "
-                             "a speaker-independent test needs disjoint speakers")
+            raise MMSADataError(f"speakers {sorted(overlap)} are in both folders (--data-root and --eval-root); "
+                                "a speaker-independent test needs disjoint speakers")
     train_pack = pack(train, extract_files(train["path"], cache=cache))
     return train_pack, (pack(test, extract_files(test["path"], cache=cache)) if test is not None else None)
 

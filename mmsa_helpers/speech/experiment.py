@@ -21,6 +21,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..errors import ConfigError
 from .emotion import DEFAULTS, EMOTION_DATASETS, canonical_model, cross_validate, emotion_features, train_test
 
 __all__ = ["EMOTION_DATASETS", "METRICS", "GENERATOR_SETTINGS", "run_emotion_experiment"]
@@ -39,11 +40,11 @@ def run_emotion_experiment(dataset: str, model: str, seeds: Sequence[int] = (0,)
     generator = {k: config.pop(k) for k in GENERATOR_SETTINGS if k in config}
     unknown = set(config) - set(DEFAULTS)
     if unknown:
-        raise ValueError(f"unknown setting(s) {sorted(unknown)} for {model!r}; the settings are "
-                         f"{sorted(DEFAULTS)}" + (f" and, for synthetic_speech, {list(GENERATOR_SETTINGS)}"
-                                                  if dataset == "synthetic_speech" else ""))
+        raise ConfigError(f"unknown setting(s) {sorted(unknown)} for {model!r}; the settings are "
+                          f"{sorted(DEFAULTS)}" + (f" and, for synthetic_speech, {list(GENERATOR_SETTINGS)}"
+                                                   if dataset == "synthetic_speech" else ""))
     if generator and dataset != "synthetic_speech":
-        raise ValueError(f"settings {sorted(generator)} apply to synthetic_speech only")
+        raise ConfigError(f"settings {sorted(generator)} apply to synthetic_speech only")
     seeds = list(seeds)  # (the linear SVM does not depend on the seed: its std is 0)
     if "corpus_seed" in generator:  # "seed" on the command line is the training seed
         generator["seed"] = generator.pop("corpus_seed")

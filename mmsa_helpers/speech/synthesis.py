@@ -27,6 +27,7 @@ import numpy as np
 from scipy.signal import lfilter
 
 from ..corpus import Corpus
+from ..errors import ConfigError
 
 #: The seven emotions of EMO-DB, in the book's order.
 EMOTIONS = ["neutral", "anger", "happiness", "sadness", "fear", "boredom", "disgust"]
@@ -89,7 +90,7 @@ def emotion_prosody(emotion: str, speaker: Speaker) -> dict[str, float]:
     """The prosody a speaker uses for an emotion: the table, scaled by the speaker's
     expressiveness and shifted by the speaker's own habits."""
     if emotion not in EMOTION_PROSODY:
-        raise ValueError(f"unknown emotion {emotion!r}; choose one of {EMOTIONS}")
+        raise ConfigError(f"unknown emotion {emotion!r}; choose one of {EMOTIONS}")
     base, target = EMOTION_PROSODY["neutral"], EMOTION_PROSODY[emotion]
     k = speaker.expressiveness
     p = {key: base[key] + k * (target[key] - base[key]) for key in base}

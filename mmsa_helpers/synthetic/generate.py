@@ -27,6 +27,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..corpus import SPLITS, Corpus
+from ..errors import ConfigError
 from . import lexicon
 from .audio import AUDIO_FEATURES, audio_frames
 from .speakers import Speaker, make_speakers
@@ -73,7 +74,7 @@ class SyntheticConfig:
             checks.append((getattr(self, scale) >= 0, f"{scale} must be >= 0"))
         for ok, msg in checks:
             if not ok:
-                raise ValueError(f"SyntheticConfig: {msg}")
+                raise ConfigError(f"SyntheticConfig: {msg}")
 
     @classmethod
     def small(cls, **kw) -> "SyntheticConfig":
