@@ -206,7 +206,9 @@ def animate(vision_frames: np.ndarray, feature_names: Sequence[str], times: Sequ
         if name in names:
             ax_curve.plot(times, x[:, names.index(name)], lw=1.3, label=name)
     ax_curve.set(xlabel="time (s)", ylabel="intensity (0-5)", xlim=(times[0], times[-1]))
-    ax_curve.legend(fontsize=7, loc="upper right", ncol=2)
+    # the legend sits above the plot, where it cannot hide a curve (inside, it covered AU12's peak)
+    ax_curve.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=len(curves), frameon=False,
+                    borderaxespad=0.2, handlelength=1.5, columnspacing=1.0)
     cursor = ax_curve.axvline(times[0], color="k", lw=1)
     frames = list(range(0, len(x), max(1, int(step))))
 

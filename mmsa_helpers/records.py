@@ -24,6 +24,8 @@ import numpy as np
 from .errors import MMSADataError
 
 RECORD_FORMAT = 1
+#: where the book keeps its stored records (``leaderboard/``, ``real/`` for real data, ``full_run/``)
+BOOK_RECORDS = Path(__file__).resolve().parent.parent / "book" / "records"
 REQUIRED = ("record_format", "task", "dataset", "model", "config", "seeds", "test", "per_seed")
 
 
@@ -122,3 +124,75 @@ def load_record(path: str | Path) -> dict[str, Any]:
         raise MMSADataError(f"{path} has record format {record['record_format']}, this package reads "
                             f"{RECORD_FORMAT}; re-create it with train --json")
     return record
+
+
+def _cell(mean: float, std: float, n: int, digits: int) -> str:
+    """``mean ± std``; the mean alone for one seed, or when the seed changes nothing (std 0)."""
+    if n < 2 or std == 0:
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def table(records: "dict[str, dict | str | Path]", metrics: Sequence[str], *, paper_scale: bool = False,
+          digits: int = 3, seconds: bool = True):
+    """The one way the book prints stored results: a table with one row per record.
+
+    ``records`` maps a row label to a record (or the path of one). Each metric
+    column shows ``mean ± std`` over the record's seeds (the mean alone for a single
+    seed or a seed-independent model); ``paper_scale`` prints accuracies, F1 and
+    UAR in percent and Corr x100 as MMSA's tables do (column names say so; unscaled
+    metrics such as MAE get one more decimal, as in :func:`metrics.format_metrics`). The
+    last columns are the number of seeds and, with ``seconds``, the mean training
+    time per seed on the machine that made the record. ``table.attrs`` keeps the
+    commands and dates the records were made with, for the caption.
+    """
+    import pandas as pd
+
+    from .metrics import display_name_and_scale
+
+    rows, made = {}, {}
+    for label, rec in records.items():
+        rec = rec if isinstance(rec, dict) else load_record(rec)
+        row = {}
+        for m in metrics:
+            name, scale = display_name_and_scale(m) if paper_scale else (m, 1.0)
+            stats = rec["test"][m]
+            places = digits + 1 if paper_scale and scale == 1.0 else digits  # MAE 0.977 next to 78.32 %
+            row[name] = _cell(stats["mean"] * scale, stats["std"] * scale, len(rec["seeds"]), places)
+        row["seeds"] = len(rec["seeds"])
+        if seconds:
+            per = [p.get("train_seconds", p.get("seconds")) for p in rec["per_seed"]]
+            row["s per seed"] = f"{np.mean(per):.0f}" if np.mean(per) >= 10 else f"{np.mean(per):.1f}"
+        rows[label] = row
+        made[label] = {"command": rec.get("command"), "created": rec.get("created"),
+                       "load_average": (rec.get("machine") or {}).get("load_average")}
+    out = pd.DataFrame(rows).T
+    out.attrs["made"] = made
+    return out
+
+
+def rerun(record: dict | str | Path, *, data_root=None) -> dict:
+    """Run a record's command again (``--json`` to a temporary file) and return the new record.
+
+    Used by the checks that compare a stored real-data result with a fresh run
+    whenever the data is on the machine; ``data_root`` adds ``--data-root``.
+    """
+    import contextlib
+    import io
+    import tempfile
+
+    from .cli import main
+
+    record = record if isinstance(record, dict) else load_record(record)
+    argv = shlex.split(record["command"])[3:]  # drop "python -m mmsa_helpers"
+    if "--json" in argv:
+        i = argv.index("--json")
+        del argv[i:i + 2]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(tmp) / "rerun.json")
+        argv += ["--json", out] + (["--data-root", str(data_root)] if data_root is not None else [])
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            status = main(argv)
+        if status != 0:
+            raise MMSADataError(f"re-running {record['command']!r} failed with exit status {status}")
+        return load_record(out)
