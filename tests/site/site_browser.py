@@ -135,7 +135,10 @@ async () => {
   const out = [];
   const add = (kind, detail) => out.push({kind, detail});
   const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
-  const column = article.getBoundingClientRect();
+  // the content column: the article's box less its padding, where the text runs
+  const box = article.getBoundingClientRect(), pad = getComputedStyle(article);
+  const column = {left: box.left + parseFloat(pad.paddingLeft), right: box.right - parseFloat(pad.paddingRight)};
+  column.width = column.right - column.left;
   const visible = e => e.checkVisibility ? e.checkVisibility({visibilityProperty: true, opacityProperty: false})
                                          : !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length);
   const clip = (s, n = 70) => { s = (s || '').replace(/\s+/g, ' ').trim(); return s.length > n ? s.slice(0, n - 1) + '…' : s; };
