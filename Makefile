@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make book   build the website into _build/html (executes every notebook)
 #   make test   unit tests + nbval over every notebook + book build with warnings as errors + site checks
+#               (the site checks include a headless-Chromium pass over every page)
 # Both create .venv and install the pinned versions of requirements/constraints.txt first.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -37,9 +38,14 @@ book-strict: $(STAMP)
 	rm -rf _build/html _build/.doctrees _build/jupyter_execute
 	$(BIN)/jupyter-book build . -W $(JB_FLAGS)
 
-# checks over the built website (offline math, no CDN scripts, pages and links)
+# checks over the built website: offline math, no CDN scripts, pages, links and #anchors, search, alt
+# texts (test_built_site.py), and every page in headless Chromium with the network blocked (test_browser.py;
+# needs the system chromium: installed here with apt when root, skipped loudly without it, an error with CI set)
 site: $(STAMP)
-	MMSA_SITE_TESTS=1 $(BIN)/python -m pytest -q tests/site
+	@bash tests/site/ensure_chromium.sh
+	@MMSA_SITE_TESTS=1 $(BIN)/python -m pytest -q tests/site; status=$$?; \
+	  echo "Full-page screenshots of every page: _build/screenshots/ (problems: _build/screenshots/report.txt)"; \
+	  exit $$status
 
 # Re-pin every dependency after editing requirements/book.txt.
 lock:
