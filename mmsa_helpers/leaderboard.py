@@ -22,7 +22,7 @@ from .records import load_record, save_record
 #: The sentiment models of the book, in the order the chapters introduce them.
 BOARD_MODELS = ("lexicon", "vader", "tfidf_svm", "text_cnn", "text_lstm", "text_gru", "text_bert",
                 "audio_lstm", "audio_gru", "audio_tcn", "vision_lstm", "vision_gru", "vision_tcn",
-                "ef_lstm", "lf_dnn", "late_avg", "tfn", "lmf", "att_fusion", "mult")
+                "ef_lstm", "lf_dnn", "late_avg", "tfn", "lmf", "att_fusion", "mult", "self_mm")
 SEEDS = (0, 1, 2)
 METRICS = ("Has0_acc_2", "Has0_F1_score", "Non0_acc_2", "Non0_F1_score", "Mult_acc_5", "Mult_acc_7", "MAE", "Corr")
 LOWER_IS_BETTER = {"MAE"}
