@@ -226,13 +226,16 @@ def animate(vision_frames: np.ndarray, feature_names: Sequence[str], times: Sequ
 __all__ = ["DRAWN_AUS", "normalize_aus", "face_geometry", "draw_face", "frame_to_face", "frame_strip", "animate"]
 
 
-def animation_html(anim, default_mode: str = "loop") -> str:
-    """``anim.to_jshtml()`` without the Font Awesome stylesheet it links from a CDN.
+def animation_html(anim, default_mode: str = "loop", alt: str = "animation frames") -> str:
+    """``anim.to_jshtml()`` without the Font Awesome stylesheet it links from a CDN, and with an
+    ``alt`` text on the frame image (matplotlib's player leaves it without one).
 
     The player's buttons use Font Awesome icon classes; the book's theme ships
     those icons with the website, so the page works offline without the link.
     """
+    import html as html_lib
     import re
 
-    html = anim.to_jshtml(default_mode=default_mode)
-    return re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*"\s*/?>\s*', "", html)
+    out = anim.to_jshtml(default_mode=default_mode)
+    out = re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*"\s*/?>\s*', "", out)
+    return re.sub(r'<img id="(_anim_img\w+)">', lambda m: f'<img id="{m.group(1)}" alt="{html_lib.escape(alt)}">', out)

@@ -1,4 +1,5 @@
 """Tests of the cartoon face of chapter 8 (mmsa_helpers.face)."""
+import re
 import matplotlib
 
 matplotlib.use("Agg")
@@ -110,3 +111,5 @@ def test_animation_html_links_nothing_from_a_cdn():
     plt.close(fig)
     assert "font-awesome" not in html and "http" not in html.split("<script", 1)[0]
     assert 'class="fa fa-play"' in html                # the buttons keep their icon classes
+    assert re.search(r'<img id="_anim_img\w+" alt="animation frames">', html)   # the frame image has an alt text
+    assert 'alt="a &lt;b&gt; face"' in animation_html(anim, alt="a <b> face")
