@@ -420,6 +420,21 @@ def predict(model: nn.Module, batches: Iterable, device: torch.device | None = N
     return np.concatenate(out).astype(np.float32)
 
 
+def collect_outputs(model: nn.Module, batches: Iterable) -> dict[str, np.ndarray]:
+    """Every named per-utterance output of a dict-returning ``model`` (predictions, features,
+    weights) over ``batches``, in order, as numpy arrays."""
+    device = next(model.parameters()).device
+    model.eval()
+    parts: dict[str, list] = {}
+    with torch.no_grad():
+        for batch in batches:
+            out = model(to_device(batch, device))
+            for k, v in out.items():
+                if torch.is_tensor(v) and v.ndim >= 1 and len(v) == len(batch["id"]):
+                    parts.setdefault(k, []).append(v.float().cpu().numpy())
+    return {k: np.concatenate(v) for k, v in parts.items()}
+
+
 def fit_regressor(model: nn.Module, train_batches: Iterable, valid_batches: Iterable, cfg: TrainConfig,
                   loss_fn: Callable = l1_loss, optimizer: torch.optim.Optimizer | None = None) -> TrainHistory:
     """Train ``model`` and leave it holding the weights of the epoch with the lowest validation loss

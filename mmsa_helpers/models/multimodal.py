@@ -21,7 +21,7 @@ import torch
 from ..corpus import Corpus
 from ..errors import ConfigError, MMSADataError
 from ..torch_data import MODALITIES, MultimodalDataset, fit_scalers, make_loader
-from ..training import TrainConfig, TrainHistory, Trainer, count_parameters, predict, to_device
+from ..training import TrainConfig, TrainHistory, Trainer, collect_outputs, count_parameters, predict
 from .base import register
 from .fusion import EFLSTM, LFDNN, LMF, TFN, LateAverage, ModalityAttention
 from .mult import MulT
@@ -118,16 +118,7 @@ class FusionRegressor:
     def outputs(self, corpus: Corpus, split: str) -> dict[str, np.ndarray]:
         """Every named output of the network (prediction, features, weights) over a split, in order."""
         self._need_fit()
-        device = next(self.net.parameters()).device
-        self.net.eval()
-        parts: dict[str, list] = {}
-        with torch.no_grad():
-            for batch in self.loader(corpus, split):
-                out = self.net(to_device(batch, device))
-                for k, v in out.items():
-                    if torch.is_tensor(v) and v.ndim >= 1 and len(v) == len(batch["id"]):
-                        parts.setdefault(k, []).append(v.float().cpu().numpy())
-        return {k: np.concatenate(v) for k, v in parts.items()}
+        return collect_outputs(self.net, self.loader(corpus, split))
 
     def predict(self, corpus: Corpus, split: str) -> np.ndarray:
         self._need_fit()

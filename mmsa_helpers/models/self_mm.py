@@ -56,7 +56,7 @@ from ..corpus import UNIMODAL_LABEL_KEY, Corpus
 from ..errors import ConfigError, MMSADataError, SettingError
 from ..pretrained import DEFAULT_ENCODER
 from ..torch_data import MultimodalDataset, fit_scalers, make_loader
-from ..training import Module, TrainConfig, TrainHistory, Trainer, count_parameters, predict, to_device
+from ..training import Module, TrainConfig, TrainHistory, Trainer, collect_outputs, count_parameters, predict
 from .base import register
 
 UNIMODAL = ("text", "audio", "vision")
@@ -439,14 +439,7 @@ class SelfMM:
     def outputs(self, corpus: Corpus, split: str) -> dict[str, np.ndarray]:
         """Every output of the network (M, T, A, V predictions and the four features) over a split."""
         self._need_fit()
-        device = next(self.net.parameters()).device
-        self.net.eval()
-        parts: dict[str, list] = {}
-        with torch.no_grad():
-            for batch in self.loader(corpus, split):
-                for k, v in self.net(to_device(batch, device)).items():
-                    parts.setdefault(k, []).append(v.float().cpu().numpy())
-        return {k: np.concatenate(v) for k, v in parts.items()}
+        return collect_outputs(self.net, self.loader(corpus, split))
 
     def predict(self, corpus: Corpus, split: str) -> np.ndarray:
         self._need_fit()
