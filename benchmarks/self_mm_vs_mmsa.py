@@ -251,14 +251,10 @@ def run_mmsa(args, data: dict, encoder: str) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     logfile = work / "driver.log"
     log(f"running MMSA {versions['mmsa']} Self-MM on CPU (log: {logfile})")
-    t0 = time.perf_counter()
-    with open(logfile, "w") as f:
-        r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=thread_env(args.threads), cwd=work)
-    wall = time.perf_counter() - t0
-    if r.returncode != 0:
-        tail = logfile.read_text(errors="replace").splitlines()[-40:]
-        return {"status": "failed", "returncode": r.returncode, "command": shlex.join(cmd), "log": str(logfile),
-                "error": "\n".join(tail), "versions": versions}
+    code, wall, error = run_logged(cmd, logfile, thread_env(args.threads), work)
+    if code != 0:
+        return {"status": "failed", "returncode": code, "command": shlex.join(cmd), "log": str(logfile),
+                "error": error, "versions": versions}
     res = json.loads(out.read_text())
     res.update(status="ok", command=shlex.join(cmd), driver_log=str(logfile), wall_seconds_outer=round(wall, 1),
                versions=versions)
@@ -266,10 +262,14 @@ def run_mmsa(args, data: dict, encoder: str) -> dict:
 
 
 # --- 4. the book ------------------------------------------------------------------------------------
-def book_supports(flag: str) -> bool:
-    r = subprocess.run([book_python(), "-m", "mmsa_helpers", "train", "--help"], capture_output=True, text=True,
-                       cwd=REPO)
-    return flag in r.stdout
+def run_logged(cmd: list[str], logfile: Path, env: dict, cwd: Path) -> tuple[int, float, str]:
+    """Run ``cmd`` with its output in ``logfile``: (return code, wall seconds, the log's last 40 lines on failure)."""
+    t0 = time.perf_counter()
+    with open(logfile, "w") as f:
+        r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+    wall = time.perf_counter() - t0
+    error = "" if r.returncode == 0 else "\n".join(logfile.read_text(errors="replace").splitlines()[-40:])
+    return r.returncode, wall, error
 
 
 def book_settings(mmsa_values: dict, args) -> dict:
@@ -295,25 +295,15 @@ def run_book(mode: str, args, data: dict, settings: dict) -> dict:
            "-s", str(args.seed), "--set", f"finetune={finetune}"]
     for k, v in settings.items():
         cmd += ["--set", f"{k}={v!r}"]
-    cmd += ["--json", str(record_path)]
-    dump = book_supports("--dump-ulabels")
-    if dump:
-        cmd += ["--dump-ulabels", str(ulabels)]
+    cmd += ["--json", str(record_path), "--dump-ulabels", str(ulabels)]
     logfile = work / "train.log"
     log(f"running the book's self_mm ({mode}; log: {logfile})")
-    t0 = time.perf_counter()
-    with open(logfile, "w") as f:
-        r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=thread_env(args.threads), cwd=REPO)
-    wall = time.perf_counter() - t0
+    code, wall, error = run_logged(cmd, logfile, thread_env(args.threads), REPO)
     shown = shlex.join(["python", *cmd[1:]])
-    if r.returncode != 0:
-        tail = logfile.read_text(errors="replace").splitlines()[-40:]
-        return {"status": "failed", "returncode": r.returncode, "command": shown, "log": str(logfile),
-                "error": "\n".join(tail)}
-    res = read_book_record(record_path, ulabels if dump else None)
+    if code != 0:
+        return {"status": "failed", "returncode": code, "command": shown, "log": str(logfile), "error": error}
+    res = read_book_record(record_path, ulabels)
     res.update(command=shown, log=str(logfile), wall_seconds_outer=round(wall, 1))
-    if not dump:
-        res["ulabels_note"] = "the book's train has no --dump-ulabels yet"
     return res
 
 
