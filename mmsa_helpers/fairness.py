@@ -81,15 +81,19 @@ def _check_options(metrics, n_boot, ci):
         raise ConfigError(f"ci is a coverage between 0 and 1 (e.g. 0.95), got {ci}")
 
 
-def _resample(rows: np.ndarray, clusters: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
-    """Row numbers of one bootstrap sample of ``rows``: whole clusters drawn with replacement, else rows."""
+def bootstrap_sampler(rows: np.ndarray, clusters: np.ndarray | None):
+    """A function of a random generator that gives the row numbers of one bootstrap sample of
+    ``rows``: as many clusters as ``rows`` holds, drawn with replacement, each bringing all its
+    rows; without ``clusters``, single rows drawn with replacement."""
     if clusters is None:
-        return rng.choice(rows, size=len(rows), replace=True)
+        return lambda rng: rng.choice(rows, size=len(rows), replace=True)
     labels = clusters[rows]
-    names = pd.unique(labels)
-    members = [rows[labels == c] for c in names]
-    picks = rng.integers(0, len(names), size=len(names))
-    return np.concatenate([members[i] for i in picks])
+    members = [rows[labels == c] for c in pd.unique(labels)]
+
+    def draw(rng: np.random.Generator) -> np.ndarray:
+        return np.concatenate([members[i] for i in rng.integers(0, len(members), size=len(members))])
+
+    return draw
 
 
 def group_metrics(pred, truth, groups, *, metrics: Sequence[str] = METRICS, clusters=None, n_boot: int = 1000,
@@ -109,7 +113,8 @@ def group_metrics(pred, truth, groups, *, metrics: Sequence[str] = METRICS, clus
         idx = np.flatnonzero(groups == g)
         row = {"group": g, "n": int(len(idx)),
                "clusters": int(len(pd.unique(clusters[idx]))) if clusters is not None else int(len(idx))}
-        boots = [_resample(idx, clusters, rng) for _ in range(int(n_boot))]
+        draw = bootstrap_sampler(idx, clusters)
+        boots = [draw(rng) for _ in range(int(n_boot))]
         for m in metrics:
             f = METRIC_FUNCS[m]
             row[m] = f(pred[idx], truth[idx])
@@ -152,9 +157,10 @@ def metric_gap(pred, truth, groups, metric: str = "MAE", *, pair: tuple | None =
         sign = 1.0 if HIGHER_IS_WORSE[metric] else -1.0
     gap = sign * (f(pred[idx[a]], truth[idx[a]]) - f(pred[idx[b]], truth[idx[b]]))
     rng = np.random.default_rng(seed)
+    draw_a, draw_b = bootstrap_sampler(idx[a], clusters), bootstrap_sampler(idx[b], clusters)
     values = []
     for _ in range(int(n_boot)):
-        ra, rb = _resample(idx[a], clusters, rng), _resample(idx[b], clusters, rng)
+        ra, rb = draw_a(rng), draw_b(rng)
         values.append(sign * (f(pred[ra], truth[ra]) - f(pred[rb], truth[rb])))
     values = np.asarray(values)
     values = values[np.isfinite(values)]

@@ -109,3 +109,20 @@ def test_speaker_traits_and_bands():
         speaker_traits(no_meta, "test")
     with pytest.raises(ConfigError, match="two labels"):
         bands(traits["f0_base"], ["all"])
+
+
+def test_bootstrap_sampler_draws_whole_clusters():
+    from mmsa_helpers.fairness import bootstrap_sampler
+
+    rows = np.arange(6)
+    clusters = np.array(["s1", "s1", "s1", "s2", "s3", "s3"])
+    draw = bootstrap_sampler(rows, clusters)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        sample = draw(rng)
+        counts = {c: int(np.sum(clusters[sample] == c)) for c in ("s1", "s2", "s3")}
+        # every cluster comes whole (3, 1 and 2 rows), as often as it was drawn, 3 clusters in all
+        assert counts["s1"] % 3 == 0 and counts["s3"] % 2 == 0
+        assert counts["s1"] // 3 + counts["s2"] + counts["s3"] // 2 == 3
+    plain = bootstrap_sampler(rows, None)(rng)
+    assert len(plain) == 6 and set(plain) <= set(rows)
