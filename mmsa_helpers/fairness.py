@@ -205,3 +205,38 @@ def bands(values: pd.Series, labels: Sequence[str] = ("low", "high")) -> pd.Seri
     if len(labels) < 2:
         raise ConfigError("bands needs at least two labels, e.g. ('low', 'high')")
     return pd.qcut(values.rank(method="first"), len(labels), labels=list(labels)).astype(str)
+
+
+def cluster_spread(pred, truth, clusters, metric: str = "MAE", *, n_perm: int = 500, seed: int = 0) -> dict:
+    """Do the clusters (speakers) differ more than chance? The standard deviation of ``metric``
+    over clusters, against the same with the utterances shuffled among the clusters (sizes kept),
+    which is the spread that sampling alone gives when no speaker is harder than another.
+
+    Returns ``{"metric", "observed_sd", "chance_sd", "p_value", "chance_sorted"}``: ``p_value`` is
+    the share of shuffles whose spread reaches the observed one (with the usual +1 correction);
+    ``chance_sorted`` the mean of the sorted per-cluster values over the shuffles (for a figure).
+    """
+    pred, truth, clusters, _ = _inputs(pred, truth, clusters, None)
+    _check_options([metric], 1, 0.5)
+    if int(n_perm) < 1:
+        raise ConfigError(f"n_perm must be >= 1, got {n_perm}")
+    f = METRIC_FUNCS[metric]
+    names = pd.unique(clusters)
+    if len(names) < 2:
+        raise ConfigError("a spread needs at least two clusters")
+
+    def values(labels):
+        return np.array([f(pred[labels == c], truth[labels == c]) for c in names])
+
+    observed = values(clusters)
+    rng = np.random.default_rng(seed)
+    sds, sorted_sum = [], np.zeros(len(names))
+    for _ in range(int(n_perm)):
+        v = values(rng.permutation(clusters))
+        sds.append(np.nanstd(v))
+        sorted_sum += np.sort(v)
+    sds = np.asarray(sds)
+    obs_sd = float(np.nanstd(observed))
+    return {"metric": metric, "observed_sd": obs_sd, "chance_sd": float(np.mean(sds)),
+            "p_value": float((1 + np.sum(sds >= obs_sd)) / (1 + len(sds))),
+            "chance_sorted": sorted_sum / len(sds)}

@@ -126,3 +126,23 @@ def test_bootstrap_sampler_draws_whole_clusters():
         assert counts["s1"] // 3 + counts["s2"] + counts["s3"] // 2 == 3
     plain = bootstrap_sampler(rows, None)(rng)
     assert len(plain) == 6 and set(plain) <= set(rows)
+
+
+def test_cluster_spread_tells_a_speaker_effect_from_chance():
+    from mmsa_helpers.fairness import cluster_spread
+
+    rng = np.random.default_rng(0)
+    speakers = np.repeat([f"s{i}" for i in range(10)], 20)
+    truth = rng.normal(0, 1, 200)
+    noise = rng.normal(0, 0.5, 200)
+    same = cluster_spread(truth + noise, truth, speakers, n_perm=200)
+    assert same["p_value"] > 0.05                      # every speaker equally hard: chance
+    offset = np.repeat(np.linspace(0, 2, 10), 20)      # speaker i is off by 2i/9
+    harder = cluster_spread(truth + noise + offset, truth, speakers, n_perm=200)
+    assert harder["p_value"] < 0.01 and harder["observed_sd"] > 2 * harder["chance_sd"]
+    assert harder["chance_sorted"].shape == (10,) and np.all(np.diff(harder["chance_sorted"]) >= 0)
+    # by hand: two speakers, MAE 0 and 2: SD over speakers is 1
+    two = cluster_spread(np.r_[np.zeros(2), np.full(2, 2.0)], np.zeros(4), ["a", "a", "b", "b"], n_perm=10)
+    assert two["observed_sd"] == 1.0
+    with pytest.raises(ConfigError, match="two clusters"):
+        cluster_spread(PRED, TRUTH, ["a"] * 6)
