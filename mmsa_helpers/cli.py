@@ -6,6 +6,7 @@ Subcommands::
     python -m mmsa_helpers export -d synthetic --out DIR [--seed S]
     python -m mmsa_helpers train -d synthetic -m text_lstm -s 0 -s 1 --json out.json
     python -m mmsa_helpers train -d emodb --data-root DIR -m audio_svm [--eval-root DIR2]
+    python -m mmsa_helpers latency [-m MODEL] [-b 1 -b 32] [--threads 1] [--remake]
 
 Each subcommand is an entry of ``COMMANDS``: its help line, a function that
 adds its arguments and a function that runs it and returns an exit status.
