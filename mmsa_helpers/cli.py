@@ -6,6 +6,7 @@ Subcommands::
     python -m mmsa_helpers export -d synthetic --out DIR [--seed S]
     python -m mmsa_helpers train -d synthetic -m text_lstm -s 0 -s 1 --json out.json
     python -m mmsa_helpers train -d emodb --data-root DIR -m audio_svm [--eval-root DIR2]
+    python -m mmsa_helpers latency [-m MODEL] [-b 1 -b 32] [--threads 1] [--remake]
 
 Each subcommand is an entry of ``COMMANDS``: its help line, a function that
 adds its arguments and a function that runs it and returns an exit status.
@@ -321,6 +322,56 @@ def run_ablations(args) -> int:
     return 0
 
 
+# --- latency -------------------------------------------------------------------
+def _latency_args(p):
+    from .latency import BATCH_SIZES, RECORDS_DIR, REPEATS, SPEECH_FEATURES
+
+    p.add_argument("--records", metavar="DIR", default=str(RECORDS_DIR),
+                   help="folder of the JSON records (default: the book's book/records/latency)")
+    p.add_argument("-m", "--model", action="append", dest="models", metavar="MODEL",
+                   help=f"only these models (repeat; {SPEECH_FEATURES} times the acoustic feature extractor); "
+                        "default: every leaderboard model and the extractor")
+    p.add_argument("-b", "--batch-size", type=int, action="append", dest="batch_sizes", metavar="N",
+                   help=f"request sizes to time (repeat; default: {' '.join(map(str, BATCH_SIZES))})")
+    p.add_argument("--repeats", type=int, default=REPEATS, help=f"timed requests per size (default: {REPEATS})")
+    p.add_argument("--threads", type=int, default=1, help="PyTorch threads while timing (default: 1)")
+    p.add_argument("--remake", action="store_true", help="re-measure every model even where its record exists")
+
+
+def run_latency(args) -> int:
+    import pandas as pd
+
+    from .latency import SPEECH_FEATURES, collect, latency_frame
+    from .models import get_spec
+
+    for m in args.models or []:
+        if m != SPEECH_FEATURES:
+            get_spec(m)
+    if args.repeats < 1:
+        raise ConfigError(f"--repeats must be >= 1, got {args.repeats}")
+    if args.threads < 1:
+        raise ConfigError(f"--threads must be >= 1, got {args.threads}")
+    sizes = args.batch_sizes or [1, 32]
+    if min(sizes) < 1:
+        raise ConfigError(f"--batch-size must be >= 1, got {min(sizes)}")
+    records = collect(args.models, args.records, remake=args.remake, batch_sizes=sizes, repeats=args.repeats,
+                      threads=args.threads, log=lambda text: print(text, file=sys.stderr))
+    frame = latency_frame(records)
+    if len(frame):
+        with pd.option_context("display.width", 250, "display.max_columns", 30):
+            print(frame.round(3).to_string())
+    if SPEECH_FEATURES in records:
+        rows = records[SPEECH_FEATURES]["latency"]["rows"]
+        print("\nacoustic features (chapter 7's extractor), per second of audio:")
+        for r in rows:
+            print(f"  {r['audio_seconds']:4.1f} s of audio: {r['median_ms']:8.1f} ms "
+                  f"({r['ms_per_audio_second']:.1f} ms per audio second)")
+    load = {r.get("machine", {}).get("load_average") for r in records.values()}
+    print(f"\nmeasured with {args.threads} thread(s); load average when the records were made: "
+          f"{sorted(x for x in load if x is not None)}")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "datasets": ("list the datasets and whether each is available", _datasets_args, run_datasets),
     "export": ("write a dataset in MMSA's layout (Processed/*.pkl and label.csv)", _export_args, run_export),
@@ -330,6 +381,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
                     _leaderboard_args, run_leaderboard),
     "ablations": ("a model's ablation table on the embedded data (from stored records, made when missing)",
                   _ablations_args, run_ablations),
+    "latency": ("latency per utterance and throughput of every leaderboard model on this machine (stored records, "
+                "measured when missing)", _latency_args, run_latency),
 }
 
 
