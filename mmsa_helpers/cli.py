@@ -6,6 +6,7 @@ Subcommands::
     python -m mmsa_helpers export -d synthetic --out DIR [--seed S]
     python -m mmsa_helpers train -d synthetic -m text_lstm -s 0 -s 1 --json out.json
     python -m mmsa_helpers train -d emodb --data-root DIR -m audio_svm [--eval-root DIR2]
+    python -m mmsa_helpers exercises --out _build/exercises
 
 Each subcommand is an entry of ``COMMANDS``: its help line, a function that
 adds its arguments and a function that runs it and returns an exit status.
@@ -321,6 +322,24 @@ def run_ablations(args) -> int:
     return 0
 
 
+# --- exercises --------------------------------------------------------------
+def _exercises_args(p):
+    p.add_argument("--out", default="_build/exercises", metavar="DIR",
+                   help="folder for the sheets, one notebook per chapter (default: _build/exercises)")
+    p.add_argument("--root", default=None, metavar="DIR",
+                   help="the book's repository, with _toc.yml (default: the one holding mmsa_helpers)")
+
+
+def run_exercises(args) -> int:
+    from .exercises import write_sheets
+
+    paths = write_sheets(args.out, args.root)
+    print(f"{len(paths)} exercise sheets (solutions removed) in {args.out}:")
+    for path in paths:
+        print(f"  {path.name}")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "datasets": ("list the datasets and whether each is available", _datasets_args, run_datasets),
     "export": ("write a dataset in MMSA's layout (Processed/*.pkl and label.csv)", _export_args, run_export),
@@ -330,6 +349,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
                     _leaderboard_args, run_leaderboard),
     "ablations": ("a model's ablation table on the embedded data (from stored records, made when missing)",
                   _ablations_args, run_ablations),
+    "exercises": ("write every chapter as an exercise sheet: the notebook without its solutions",
+                  _exercises_args, run_exercises),
 }
 
 
