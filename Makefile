@@ -33,7 +33,7 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest tests -q
 
 notebooks: $(STAMP)
-	$(BIN)/python -m pytest -q -p tests.notebook_timer --nbval-lax --nbval-cell-timeout=600 notebooks book/leaderboard.ipynb
+	$(BIN)/python -m pytest -q -p tests.notebook_timer --nbval-lax --nbval-cell-timeout=600 notebooks book/leaderboard.ipynb book/instructors.ipynb book/outgrow_laptop.ipynb
 
 book-strict: $(STAMP)
 	rm -rf _build/html _build/.doctrees _build/jupyter_execute

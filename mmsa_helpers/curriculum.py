@@ -125,7 +125,7 @@ def _cells(nb: dict, kind: str) -> list[str]:
 
 
 def chapter_title(nb: dict) -> str:
-    """The text of the notebook's ``# `` title."""
+    """The text of the notebook's title (its one level-1 heading)."""
     for text in _cells(nb, "markdown"):
         match = re.search(r"^# (.+)$", text, flags=re.M)
         if match:

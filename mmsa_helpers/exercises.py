@@ -2,8 +2,8 @@
 
 A chapter marks its solutions in two ways, and a sheet drops both:
 
-* in the prose, each answer is a ```` ```{admonition} Solution ```` block (or a
-  ``:::{admonition} Solution`` colon fence) under the exercise it answers;
+* in the prose, each answer is an ``{admonition} Solution`` block (fenced with
+  backticks or colons) under the exercise it answers;
 * in the code, the cells that compute the solutions' numbers, or check them
   in hidden assertions, carry the cell tag ``solution`` (see
   :data:`SOLUTION_TAG`).
