@@ -162,7 +162,7 @@ def notebook_stats(nb: dict) -> dict:
     figures = len(re.findall(r"^`{3,}\{glue:figure\}", markdown, flags=re.M))
     return {"words": prose_words(prose), "code cells": len(shown),
             "code lines": sum(len([x for x in cell_text(c).splitlines() if x.strip()]) for c in shown),
-            "figures and tables": figures + len(outputs_only), "exercises": exercise_count(markdown)}
+            "figures and tables": figures + len(outputs_only), "exercises": exercise_count(prose)}
 
 
 def student_minutes(stats: dict, rates: Rates = RATES) -> dict:

@@ -104,3 +104,4 @@ def test_make_lists_the_appendix_notebooks_and_the_exercises_target():
     for nb in sorted((ROOT / "book").glob("*.ipynb")):
         assert f"book/{nb.name}" in nbval, f"add book/{nb.name} to the Makefile's notebooks target"
     assert re.search(r"^exercises: .*\n\t.*-m mmsa_helpers exercises --out _build/exercises", make, flags=re.M)
+    assert "make exercises" in (ROOT / "README.md").read_text()

@@ -141,3 +141,15 @@ def test_split_solutions_keeps_the_rest_and_finds_nested_fences():
 def test_an_unclosed_solution_is_an_error():
     with pytest.raises(ConfigError, match="not closed"):
         split_solutions("```{admonition} Solution\nforever\n")
+
+
+def test_the_first_sheet_runs_from_top_to_bottom(sheets):
+    """A sheet is a working notebook, not only a valid file: run the shortest chapter's sheet."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(str(sheets[IDS[0]]), as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(CHAPTERS[0].parent)}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert not errors
