@@ -2,7 +2,8 @@
 #   make book   build the website into _build/html (executes every notebook)
 #   make test   unit tests + nbval over every notebook + book build with warnings as errors + site checks
 #               (the site checks include a headless-Chromium pass over every page)
-# Both create .venv and install the pinned versions of requirements/constraints.txt first.
+# and, for teachers, make exercises: every chapter without its solutions, into _build/exercises.
+# All create .venv and install the pinned versions of requirements/constraints.txt first.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
@@ -10,7 +11,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JB_FLAGS := --keep-going
 
-.PHONY: book test unit notebooks book-strict site venv lock lab clean
+.PHONY: book test unit notebooks book-strict site venv lock lab clean exercises
 
 venv: $(STAMP)
 
@@ -32,7 +33,7 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest tests -q
 
 notebooks: $(STAMP)
-	$(BIN)/python -m pytest -q -p tests.notebook_timer --nbval-lax --nbval-cell-timeout=600 notebooks book/leaderboard.ipynb
+	$(BIN)/python -m pytest -q -p tests.notebook_timer --nbval-lax --nbval-cell-timeout=600 notebooks book/leaderboard.ipynb book/instructors.ipynb book/outgrow_laptop.ipynb
 
 book-strict: $(STAMP)
 	rm -rf _build/html _build/.doctrees _build/jupyter_execute
@@ -53,6 +54,10 @@ lock:
 	/tmp/mmsa-lock/bin/python -m pip install --quiet --upgrade pip setuptools wheel
 	/tmp/mmsa-lock/bin/python -m pip install --quiet -r requirements/book.txt
 	/tmp/mmsa-lock/bin/python requirements/pin.py /tmp/mmsa-lock
+
+# every chapter as a student's notebook: solutions (Solution boxes, cells tagged "solution") removed
+exercises: $(STAMP)
+	$(BIN)/python -m mmsa_helpers exercises --out _build/exercises
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

@@ -180,3 +180,28 @@ def catalog_table(include_layout: bool = False):
     keep = [k for k in TABLE_COLUMNS if include_layout or k != "layout"]
     rows = [{TABLE_COLUMNS[k]: getattr(facts, k) for k in keep} for facts in DATASETS.values()]
     return pd.DataFrame(rows, columns=[TABLE_COLUMNS[k] for k in keep])
+
+
+def loaded_datasets() -> list[DatasetFacts]:
+    """The datasets the book's loaders read (those with a ``layout``), in catalog order."""
+    return [facts for facts in DATASETS.values() if facts.layout != NOT_LOADED]
+
+
+def _layout_markdown(layout: str) -> str:
+    """``A, B (note)`` with each path as code: ```A`, `B` (note)``."""
+    paths, sep, note = layout.partition(" (")
+    coded = ", ".join(f"`{p.strip()}`" for p in paths.split(", "))
+    return coded + (f" ({note}" if sep else "")
+
+
+def data_root_markdown() -> str:
+    """The README's table of the real datasets: layout under the data root, where to get each, licence.
+
+    The README holds this table verbatim (a test compares them) and the appendix
+    "Readers who outgrow a laptop" renders the same facts, so the three agree.
+    """
+    lines = ["| dataset | layout under the data root | where to get it | licence |", "|---|---|---|---|"]
+    for facts in loaded_datasets():
+        cells = [f"{facts.title} (`{facts.name}`)", _layout_markdown(facts.layout), facts.url, facts.licence]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)

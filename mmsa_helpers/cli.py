@@ -7,6 +7,7 @@ Subcommands::
     python -m mmsa_helpers train -d synthetic -m text_lstm -s 0 -s 1 --json out.json
     python -m mmsa_helpers train -d emodb --data-root DIR -m audio_svm [--eval-root DIR2]
     python -m mmsa_helpers latency [-m MODEL] [-b 1 -b 32] [--threads 1] [--remake]
+    python -m mmsa_helpers exercises --out _build/exercises
 
 Each subcommand is an entry of ``COMMANDS``: its help line, a function that
 adds its arguments and a function that runs it and returns an exit status.
@@ -372,6 +373,24 @@ def run_latency(args) -> int:
     return 0
 
 
+# --- exercises --------------------------------------------------------------
+def _exercises_args(p):
+    p.add_argument("--out", default="_build/exercises", metavar="DIR",
+                   help="folder for the sheets, one notebook per chapter (default: _build/exercises)")
+    p.add_argument("--root", default=None, metavar="DIR",
+                   help="the book's repository, with _toc.yml (default: the one holding mmsa_helpers)")
+
+
+def run_exercises(args) -> int:
+    from .exercises import write_sheets
+
+    paths = write_sheets(args.out, args.root)
+    print(f"{len(paths)} exercise sheets (solutions removed) in {args.out}:")
+    for path in paths:
+        print(f"  {path.name}")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "datasets": ("list the datasets and whether each is available", _datasets_args, run_datasets),
     "export": ("write a dataset in MMSA's layout (Processed/*.pkl and label.csv)", _export_args, run_export),
@@ -383,6 +402,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
                   _ablations_args, run_ablations),
     "latency": ("latency per utterance and throughput of every leaderboard model on this machine (stored records, "
                 "measured when missing)", _latency_args, run_latency),
+    "exercises": ("write every chapter as an exercise sheet: the notebook without its solutions",
+                  _exercises_args, run_exercises),
 }
 
 

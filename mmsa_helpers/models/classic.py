@@ -68,6 +68,10 @@ def select_on_validation(build: Callable[[Any], Any], grid: Sequence[Any], X_tra
 class TfidfSVR:
     """TF-IDF n-grams + linear SVR, with ``C`` picked on the validation split by MAE.
 
+    After :meth:`fit`: ``vectorizer_`` (the fitted ``TfidfVectorizer``), ``regressor_``
+    (the fitted ``LinearSVR``), ``C_`` (the value used) and ``validation_curve_``
+    (training and validation MAE for each value tried).
+
     Parameters
     ----------
     C:
@@ -81,10 +85,6 @@ class TfidfSVR:
         beyond ``epsilon``) or ``"squared_epsilon_insensitive"`` (squared errors).
     max_iter:
         Iterations of LIBLINEAR's solver.
-
-    After :meth:`fit`: ``vectorizer_`` (the fitted ``TfidfVectorizer``), ``regressor_``
-    (the fitted ``LinearSVR``), ``C_`` (the value used) and ``validation_curve_``
-    (training and validation MAE for each value tried).
     """
 
     def __init__(self, C: float | None = None, C_grid: Sequence[float] = DEFAULT_C_GRID,

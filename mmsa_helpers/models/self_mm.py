@@ -163,7 +163,7 @@ class ULGM:
         self.update_centres()
 
     def loss_weights(self, index, mode: str) -> torch.Tensor:
-        """tanh(|y_s - y_m|) for the batch: a u-label equal to y_m teaches nothing new, so it weighs 0."""
+        """``tanh(|y_s - y_m|)`` for the batch: a u-label equal to y_m teaches nothing new, so it weighs 0."""
         index = torch.as_tensor(index, device=self.y_m.device).view(-1)
         return torch.tanh(torch.abs(self.labels[mode][index] - self.y_m[index]))
 

@@ -5,7 +5,7 @@ For every utterance:
 1. an underlying opinion ``s`` = speaker bias + noise;
 2. unimodal sentiments: ``y_a = s + noise``, ``y_v = s + noise``, and a text
    target ``s + noise`` from which the grammar writes a transcript; ``y_t`` is
-   the transcript's compositional valence (:mod:`.lexicon`);
+   the transcript's compositional valence (:mod:`mmsa_helpers.synthetic.lexicon`);
 3. a share of *conflicting* utterances: sarcasm (positive words, negative voice
    and face) and masked feelings (a smile over negative words and voice);
 4. a share of factual transcripts with no sentiment words (``y_t = 0``) while

@@ -1,10 +1,11 @@
 """Transcripts of the synthetic corpus: a small grammar driven by a target valence (chapter 2).
 
 ``make_utterance(target, rng)`` draws a handful of candidate sentences from the
-grammar in :mod:`.lexicon`, scores each with the compositional rules, and keeps
-one whose valence is close to ``target`` (a soft choice, so the same target can
-come out as different sentences). The returned valence -- computed from the
-words, not copied from the target -- is the text label ``y_t``.
+grammar in :mod:`mmsa_helpers.synthetic.lexicon`, scores each with the
+compositional rules, and keeps one whose valence is close to ``target`` (a
+soft choice, so the same target can come out as different sentences). The
+returned valence -- computed from the words, not copied from the target -- is
+the text label ``y_t``.
 """
 from __future__ import annotations
 
