@@ -320,6 +320,7 @@ def generate_corpus(cfg: SyntheticConfig | None = None, aligned: bool = False, *
             "language": cfg.language}
     if chinese:
         info["metric_rules"] = "sims"
+        info["mmsa_steps"] = TEXT_LEN_ZH   # exported as SIMS's unaligned_39.pkl
     return Corpus(
         name="synthetic_zh" if chinese else "synthetic",
         splits=splits,
