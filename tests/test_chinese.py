@@ -199,3 +199,40 @@ def test_bert_base_chinese_offline_message(tmp_path, monkeypatch):
     with pytest.raises(EncoderNotAvailable, match="hf download bert-base-chinese") as err:
         resolve_encoder("bert-base-chinese")
     assert isinstance(err.value, ConfigError) and "CH-SIMS" in str(err.value)
+
+
+# --- the glossary ---------------------------------------------------------------------------
+def _glossary_terms():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "book" / "glossary.md").read_text(encoding="utf-8")
+    body = text.split("```{glossary}", 1)[1].split("\n```", 1)[0]
+    terms = {line.strip().lower() for line in body.splitlines() if line and not line.startswith((" ", ":"))}
+    return terms, body
+
+
+def test_every_term_role_has_a_glossary_entry_in_english_and_chinese():
+    import json
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    terms, body = _glossary_terms()
+    assert {"multimodal sentiment analysis", "late fusion", "unimodal label generation", "u-label"} <= terms
+    entries = re.split(r"\n\s*\n", body.strip())
+    for entry in entries:
+        if entry.startswith(":"):
+            continue
+        assert re.search(r"[\u4e00-\u9fff]", entry), f"no Chinese term in the glossary entry {entry[:40]!r}"
+    used = set()
+    for path in [*sorted((root / "notebooks").glob("*.ipynb")), *sorted((root / "book").glob("*.md"))]:
+        if path.suffix == ".ipynb":
+            text = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                           if c["cell_type"] == "markdown")
+        else:
+            text = path.read_text(encoding="utf-8")
+        for role in re.findall(r"\{term\}`([^`]+)`", text):
+            target = re.search(r"<([^>]+)>\s*$", role)
+            used.add((target.group(1) if target else role).strip().lower())
+    assert used, "no {term} role in the chapters"
+    assert used <= terms, f"{{term}} targets missing from book/glossary.md: {sorted(used - terms)}"
