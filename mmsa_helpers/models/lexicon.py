@@ -380,6 +380,12 @@ class VaderModel:
         return np.array([self.analyzer.polarity_scores(t)["compound"] for t in texts])
 
     def fit(self, corpus: Corpus, seed: int = 0) -> "VaderModel":
+        from ..errors import ConfigError
+        from ..language import corpus_language
+
+        if corpus_language(corpus) == "zh":
+            raise ConfigError(f"VADER's lexicon and rules are English; {corpus.name!r} is Chinese. Use the "
+                              "'lexicon' model, which switches to a Chinese lexicon (pysenti's) and jieba's words")
         return self
 
     def predict(self, corpus: Corpus, split: str) -> np.ndarray:
@@ -387,7 +393,8 @@ class VaderModel:
 
 
 register("lexicon", LexiconScorer, needs=("raw_text",),
-         description="rule-based scorer over VADER's word list: negation scope, intensifiers, 'but', tanh (chapter 4)",
+         description="rule-based scorer over VADER's word list (pysenti's for Chinese): negation scope, "
+                     "intensifiers, 'but', tanh (chapter 4)",
          defaults={"lexicon": None, "negation_factor": NEGATION_FACTOR, "negation_scope": 3,
                    "but_weights": BUT_WEIGHTS, "intensifiers": None, "scale": 3.0, "calibrate": True,
                    "language": None},
