@@ -243,3 +243,19 @@ def test_every_term_role_has_a_glossary_entry_in_english_and_chinese():
             used.add((target.group(1) if target else role).strip().lower())
     assert used, "no {term} role in the chapters"
     assert used <= terms, f"{{term}} targets missing from book/glossary.md: {sorted(used - terms)}"
+
+
+def test_stored_text_bert_record_describes_the_code():
+    from pathlib import Path
+
+    from mmsa_helpers import records
+    from mmsa_helpers.models import get_spec
+
+    path = Path(__file__).resolve().parent.parent / "book" / "records" / "chinese" / "text_bert.json"
+    rec = records.load_record(path)
+    assert rec["command"] == ("python -m mmsa_helpers train -d synthetic_zh -m text_bert -s 0 -s 1 -s 2 "
+                              "--json book/records/chinese/text_bert.json")
+    assert rec["dataset"]["name"] == "synthetic_zh"
+    assert rec["dataset"]["sizes"] == {"train": 1368, "valid": 456, "test": 457}
+    assert rec["config"] == records._clean(get_spec("text_bert").resolve())
+    assert list(rec["test"]) == ["Mult_acc_2", "Mult_acc_3", "Mult_acc_5", "F1_score", "MAE", "Corr"]

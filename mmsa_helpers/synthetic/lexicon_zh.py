@@ -72,6 +72,27 @@ SUBJECTS: tuple[str, ...] = (
     "特效", "台词", "剧本", "前半段", "人物", "主角",
 )
 
+#: Adjectives that go with a subject that is not the film as a whole (配乐 is not 好看);
+#: the other subjects take every adjective.
+_PEOPLE = frozenset({"真实", "空洞", "老套", "幼稚", "有意思", "有趣", "出色", "平庸", "一般", "温暖", "做作"})
+SUBJECT_ADJECTIVES: dict[str, frozenset[str]] = {
+    "演员的演技": frozenset({"出色", "优秀", "精彩", "不错", "真实", "一般", "平庸", "做作", "尴尬", "糟糕"}),
+    "配乐": frozenset({"出色", "优秀", "不错", "震撼", "温暖", "完美", "一般", "平庸", "糟糕", "沉闷"}),
+    "画面": frozenset({"好看", "精彩", "震撼", "完美", "不错", "温暖", "一般", "难看", "混乱", "糟糕"}),
+    "特效": frozenset({"震撼", "出色", "完美", "精彩", "不错", "好看", "一般", "难看", "混乱", "糟糕"}),
+    "台词": frozenset({"精彩", "有意思", "有趣", "真实", "不错", "一般", "幼稚", "尴尬", "做作", "空洞",
+                     "老套", "糟糕"}),
+    "人物": _PEOPLE,
+    "主角": _PEOPLE,
+}
+
+
+def adjectives_for(subject: str) -> dict[str, float]:
+    """The adjectives (and valences) that can describe ``subject``."""
+    allowed = SUBJECT_ADJECTIVES.get(subject)
+    return {a: v for a, v in ADJECTIVES.items() if allowed is None or a in allowed}
+
+
 #: Sentences with no sentiment: facts about the film or the speaker, as word lists.
 NEUTRAL_CLAUSES: tuple[tuple[str, ...], ...] = (
     ("我", "上", "周末", "看", "的"), ("我", "和", "朋友", "一起", "去", "看", "的"),

@@ -23,9 +23,10 @@ def _pick(rng: np.random.Generator, items):
 
 def _adj_clause(rng, sign: int) -> tuple[Words, float]:
     subj = _pick(rng, L.SUBJECTS)
-    adjs = [a for a, v in L.ADJECTIVES.items() if np.sign(v) == sign or rng.random() < 0.1]
+    fitting = L.adjectives_for(subj)
+    adjs = [a for a, v in fitting.items() if np.sign(v) == sign or rng.random() < 0.1]
     adj = _pick(rng, adjs)
-    v = L.ADJECTIVES[adj]
+    v = fitting[adj]
     words = [subj]
     r = rng.random()
     if v < 0 and r < 0.3:             # "有点无聊": downtoners with negative words only
@@ -42,7 +43,7 @@ def _adj_clause(rng, sign: int) -> tuple[Words, float]:
 def _negated_adj_clause(rng, sign: int) -> tuple[Words, float]:
     subj = _pick(rng, L.SUBJECTS)
     # "不精彩" is negative: pick a word of the opposite sign
-    adjs = [a for a, v in L.ADJECTIVES.items() if np.sign(v) == -sign and abs(v) >= 1.0]
+    adjs = [a for a, v in L.adjectives_for(subj).items() if np.sign(v) == -sign and abs(v) >= 1.0]
     adj = _pick(rng, adjs)
     return (subj, _pick(rng, L.NEGATORS), adj), -L.NEGATION_FACTOR * L.ADJECTIVES[adj]
 
