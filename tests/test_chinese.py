@@ -53,6 +53,22 @@ def test_chinese_is_never_split_on_spaces_silently():
     assert detect_language(["the movie was great"]) == "en"
 
 
+def test_language_is_declared_named_or_detected():
+    from mmsa_helpers.corpus import Corpus
+
+    def corpus(name, texts, **info):
+        split = {"id": [str(i) for i in range(len(texts))], "raw_text": texts,
+                 "regression_labels": np.zeros(len(texts), np.float32)}
+        return Corpus(name, {"train": split}, aligned=False, label_range=1.0, info=info)
+
+    assert corpus_language(corpus("mine", ["这部电影非常精彩", "剧情拖沓"])) == "zh"     # detected
+    assert corpus_language(corpus("mine", ["the plot drags"])) == "en"
+    assert corpus_language(corpus("sims", ["ok"])) == "zh"                              # by name
+    assert corpus_language(corpus("mine", ["ok"], language="zh")) == "zh"               # declared
+    with pytest.raises(ConfigError, match="language must be"):
+        corpus_language(corpus("mine", ["ok"], language="chinese"))
+
+
 def test_word_splitter_pickles_for_saved_models():
     splitter = pickle.loads(pickle.dumps(WordSplitter("zh")))
     assert splitter("结局烂尾了") == segment("结局烂尾了")
