@@ -53,7 +53,9 @@ def run_datasets(args) -> int:
 def _export_args(p):
     p.add_argument("-d", "--dataset", default="synthetic", help="dataset to export (default: synthetic)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder; files go to DIR/<NAME>/...")
-    p.add_argument("--seed", type=int, default=0, help="generator seed (synthetic only)")
+    p.add_argument("--seed", type=int, default=0, help="generator seed (synthetic, synthetic_zh only)")
+    p.add_argument("--name", default=None, help="folder name under DIR (default: the dataset's name); e.g. "
+                   "-d synthetic_zh --name sims writes the CH-SIMS layout that -d sims reads")
     p.add_argument("--no-text-bert", action="store_true",
                    help="do not add MMSA's text_bert token array (skips loading the tokenizer)")
     p.add_argument("--trusted", action="store_true", help="load real pickles with the unrestricted unpickler")
@@ -64,7 +66,9 @@ def run_export(args) -> int:
     from .datasets import load_dataset
     from .pickle_io import export_mmsa
 
-    extra = {"seed": args.seed} if args.dataset == "synthetic" else {}
+    from .datasets import get_spec
+
+    extra = {"seed": args.seed} if get_spec(args.dataset).generated else {}
     kw = dict(data_root=args.data_root, trusted=args.trusted, **extra)
     unaligned = load_dataset(args.dataset, aligned=False, **kw)
     aligned = load_dataset(args.dataset, aligned=True, **kw)
@@ -75,7 +79,7 @@ def run_export(args) -> int:
             for split in corpus.splits.values():
                 if "text_bert" not in split:
                     split["text_bert"] = bert_inputs(split["raw_text"], max_len=split["text"].shape[1])
-    paths = export_mmsa(unaligned, aligned, args.out, args.dataset)
+    paths = export_mmsa(unaligned, aligned, args.out, args.name or args.dataset)
     for p in paths.values():
         print(p)
     return 0
@@ -141,7 +145,7 @@ def run_train(args) -> int:
     from .speech.emotion import MODEL_DESCRIPTIONS
 
     if args.model == "list":
-        print("Sentiment regression (synthetic, mosi, mosei, sims):")
+        print("Sentiment regression (synthetic, synthetic_zh, mosi, mosei, sims):")
         titles = {"text": "text", "audio": "audio stream", "vision": "vision stream",
                   "fusion": "fusion of text, audio and vision", "self_mm": "self-supervised multi-task learning"}
         for family, title in titles.items():

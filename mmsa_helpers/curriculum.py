@@ -35,6 +35,7 @@ PREREQUISITES: dict[str, tuple[str, ...]] = {
     "11_attention_fusion": ("09_early_late_fusion",),
     "12_self_mm": ("06_neural_text", "09_early_late_fusion"),
     "14_applications": ("10_tensor_fusion", "12_self_mm"),
+    "15_chinese": ("06_neural_text", "09_early_late_fusion"),
 }
 
 

@@ -31,6 +31,13 @@ def _load_synthetic(*, aligned=False, data_root=None, text_only=False, trusted=F
     return generate_corpus(aligned=aligned, **config)
 
 
+def _load_synthetic_zh(*, aligned=False, data_root=None, text_only=False, trusted=False, **config) -> Corpus:
+    """``synthetic`` with ``language="zh"``: the CH-SIMS-like corpus (chapter 15)."""
+    if config.get("language", "zh") != "zh":
+        raise SettingError(f"synthetic_zh is the Chinese corpus; use -d synthetic for language={config['language']!r}")
+    return _load_synthetic(aligned=aligned, **{**config, "language": "zh"})
+
+
 def _load_synthetic_speech(*, aligned=False, data_root=None, text_only=False, trusted=False, **config) -> Corpus:
     from .speech.synthesis import make_corpus
 
@@ -66,6 +73,8 @@ def _plain_loader(func_name: str) -> Callable[..., Corpus]:
 REGISTRY: dict[str, DatasetSpec] = {
     "synthetic": DatasetSpec("synthetic", "sentiment regression [-3, 3] + unimodal labels",
                              "text, audio, vision (generated)", _load_synthetic, generated=True),
+    "synthetic_zh": DatasetSpec("synthetic_zh", "Chinese, CH-SIMS-like: regression [-1, 1] + unimodal labels",
+                                "text (Chinese), audio, vision (generated)", _load_synthetic_zh, generated=True),
     "synthetic_speech": DatasetSpec("synthetic_speech", "7 emotions (speech)", "audio (generated voices)",
                                     _load_synthetic_speech, generated=True),
     "mosi": DatasetSpec("mosi", "sentiment regression [-3, 3]", "text, audio, vision", _mmsa_loader("mosi")),
@@ -98,7 +107,8 @@ def load_dataset(
     Parameters
     ----------
     name:
-        ``synthetic`` (default, generated in a few seconds), ``mosi``, ``mosei``,
+        ``synthetic`` (default, generated in a few seconds), ``synthetic_zh`` (the same
+        with ``language="zh"``: Chinese, CH-SIMS-like, chapter 15), ``mosi``, ``mosei``,
         ``sims`` (MMSA layout), ``meld`` (its CSV files), ``emodb`` (its wav folder),
         ``synthetic_speech`` (generated emotional voices, chapter 7).
     aligned:
@@ -113,7 +123,7 @@ def load_dataset(
     **config:
         For the generated datasets only. ``synthetic``: any field of
         :class:`mmsa_helpers.synthetic.SyntheticConfig` (``seed``, ``sizes``,
-        ``conflict_rate``, ``noise_audio`` ...); ``synthetic_speech``: the arguments of
+        ``conflict_rate``, ``noise_audio``, ``language="zh"`` ...); ``synthetic_speech``: the arguments of
         :func:`mmsa_helpers.speech.make_corpus` (``n_speakers``, ``n_per_emotion``, ``seed`` ...).
     """
     spec = get_spec(name)

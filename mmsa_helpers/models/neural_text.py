@@ -3,7 +3,9 @@
 Words become ids through a :class:`Vocabulary` built on the training split, ids
 become vectors through an embedding layer, and an encoder turns the sequence of
 vectors into one sentiment score. Everything trains with the book's one loop
-(:func:`mmsa_helpers.training.fit_regressor`).
+(:func:`mmsa_helpers.training.fit_regressor`). Words are split by the corpus's
+language (:mod:`mmsa_helpers.language`): on spaces for English, with the jieba
+segmenter for Chinese (chapter 15).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from torch import nn
 
 from ..corpus import Corpus
 from ..errors import ConfigError
+from ..language import corpus_language, split_words
 from ..training import TrainConfig, TrainHistory, batch_indices, fit_regressor, predict
 from .base import register
 
@@ -24,15 +27,19 @@ PAD, UNK = "<pad>", "<unk>"
 
 @dataclass
 class Vocabulary:
-    """Word <-> id; id 0 is padding, id 1 stands for words never seen in training."""
+    """Word <-> id; id 0 is padding, id 1 stands for words never seen in training.
+
+    ``language`` says how a text splits into words: ``"en"`` on spaces, ``"zh"`` with jieba.
+    """
 
     words: list[str]
+    language: str = "en"
 
     @classmethod
-    def build(cls, texts: list[str], min_count: int = 1) -> "Vocabulary":
-        counts = Counter(w for t in texts for w in t.split())
+    def build(cls, texts: list[str], min_count: int = 1, language: str = "en") -> "Vocabulary":
+        counts = Counter(w for t in texts for w in split_words(t, language))
         kept = sorted(w for w, c in counts.items() if c >= min_count)  # sorted: the same ids every run
-        return cls([PAD, UNK] + kept)
+        return cls([PAD, UNK] + kept, language)
 
     def __post_init__(self):
         self.index = {w: i for i, w in enumerate(self.words)}
@@ -45,7 +52,7 @@ class Vocabulary:
         ids = np.zeros((len(texts), max_len), dtype=np.int64)
         lengths = np.ones(len(texts), dtype=np.int64)
         for i, t in enumerate(texts):
-            row = [self.index.get(w, 1) for w in t.split()][:max_len] or [1]
+            row = [self.index.get(w, 1) for w in split_words(t, self.language)][:max_len] or [1]
             ids[i, : len(row)] = row
             lengths[i] = len(row)
         return ids, lengths
@@ -177,7 +184,7 @@ class NeuralTextRegressor:
 
     def fit(self, corpus: Corpus, seed: int = 0) -> "NeuralTextRegressor":
         torch.manual_seed(seed)
-        self.vocab = Vocabulary.build(corpus["train"]["raw_text"], self.min_count)
+        self.vocab = Vocabulary.build(corpus["train"]["raw_text"], self.min_count, corpus_language(corpus))
         net_cls = TextCNN if self.arch == "cnn" else TextRNN
         self.net = net_cls(len(self.vocab), **self.net_kw)
         self.history = fit_regressor(self.net, self.batches(corpus, "train", shuffle=True, seed=seed, labelled=True),

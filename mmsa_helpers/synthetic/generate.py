@@ -17,6 +17,14 @@ For every utterance:
    ``y_v`` and the speaker's habits.
 
 Train/valid/test are split by speaker (52/10/31 speakers, as MOSI's videos).
+
+``language="zh"`` (:meth:`SyntheticConfig.chinese`, chapter 15) makes a CH-SIMS-like
+corpus instead: Chinese transcripts from :mod:`.text_zh` written without spaces,
+SIMS's split sizes and sequence length 39, and labels on SIMS's scale, averaged
+like SIMS's over five annotators who each rate -1, 0 or 1 (:func:`rate_sims`), so
+they lie on SIMS's grid of 0.2. Its unimodal labels are the generating values on
+that grid: ``y_t`` is the words' valence (:func:`.text_zh.valence`) over 3, rounded
+to the grid; ``y_a``, ``y_v`` likewise. Audio and vision are made as for English.
 """
 from __future__ import annotations
 
@@ -28,7 +36,7 @@ import numpy as np
 
 from ..corpus import SPLITS, Corpus
 from ..errors import ConfigError
-from . import lexicon
+from . import lexicon, lexicon_zh, text_zh
 from .audio import AUDIO_FEATURES, audio_frames
 from .speakers import Speaker, make_speakers
 from .text import make_utterance
@@ -36,6 +44,10 @@ from .timing import AUDIO_FPS, VISION_FPS, average_per_word, frame_times, word_s
 from .vision import VISION_FEATURES, vision_frames
 
 TEXT_LEN = 50  # words per utterance in the padded text and aligned arrays (MMSA's "_50")
+TEXT_LEN_ZH = 39  # the same for the Chinese corpus (SIMS's "_39")
+SIMS_SIZES = (1368, 456, 457)   # CH-SIMS's train, valid, test utterances
+SIMS_SPEAKERS = (36, 12, 12)
+SIMS_GRID = 0.2                 # SIMS's labels: means of 5 ratings in {-1, 0, 1}
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,7 @@ class SyntheticConfig:
     rater_weights: tuple[float, float, float] = (0.6, 0.2, 0.2)  # text, audio, vision
     rater_noise: float = 0.6
     text_dim: int = 32               # size of the static word vectors in ``text``
+    language: str = "en"             # "en": MOSI-like; "zh": CH-SIMS-like (chapter 15)
 
     def __post_init__(self):
         checks = [
@@ -66,6 +79,7 @@ class SyntheticConfig:
             (abs(sum(self.rater_weights) - 1) < 1e-9 and min(self.rater_weights) >= 0,
              "rater_weights must be 3 non-negative numbers summing to 1"),
             (self.text_dim >= 1, "text_dim must be >= 1"),
+            (self.language in ("en", "zh"), f"language must be 'en' or 'zh', got {self.language!r}"),
         ]
         for rate in ("conflict_rate", "neutral_text_rate", "noise_text", "missing_audio", "missing_vision"):
             v = getattr(self, rate)
@@ -81,6 +95,14 @@ class SyntheticConfig:
         """A few hundred utterances: for unit tests and quick experiments."""
         kw.setdefault("sizes", (160, 40, 80))
         kw.setdefault("speakers", (10, 3, 6))
+        return cls(**kw)
+
+    @classmethod
+    def chinese(cls, **kw) -> "SyntheticConfig":
+        """The CH-SIMS-like corpus: ``language="zh"`` with SIMS's split sizes (chapter 15)."""
+        kw["language"] = "zh"
+        kw.setdefault("sizes", SIMS_SIZES)
+        kw.setdefault("speakers", SIMS_SPEAKERS)
         return cls(**kw)
 
 
@@ -99,6 +121,7 @@ class Utterance:
     vision: np.ndarray
     audio_missing: bool
     vision_missing: bool
+    words: tuple[str, ...] = ()   # the segmented words (``text`` holds one vector per word)
 
 
 @lru_cache(maxsize=4096)
@@ -129,6 +152,19 @@ def rate_utterance(y: np.ndarray, cfg: SyntheticConfig, rng: np.random.Generator
     return float(ratings.mean())
 
 
+def to_sims_grid(x: float) -> float:
+    """A value in [-3, 3] on SIMS's scale [-1, 1], rounded to its grid of 0.2."""
+    return float(np.clip(np.round(x / 3 / SIMS_GRID) * SIMS_GRID, -1, 1).round(1)) + 0.0  # no -0.0
+
+
+def rate_sims(y: np.ndarray, cfg: SyntheticConfig, rng: np.random.Generator) -> float:
+    """SIMS's multimodal label: mean of ``n_raters`` ratings in {-1, 0, 1} (neutral when
+    the annotator's impression, on the [-3, 3] scale, lies within +-0.75)."""
+    weighted = float(np.dot(cfg.rater_weights, y))
+    ratings = np.clip(np.round((weighted + rng.normal(0, cfg.rater_noise, cfg.n_raters)) / 1.5), -1, 1)
+    return float(round(ratings.mean(), 1)) + 0.0
+
+
 def _sentiments(spk: Speaker, cfg: SyntheticConfig, rng: np.random.Generator):
     s = float(np.clip(spk.opinion_bias + rng.normal(0, 1.45), -3.2, 3.2))
     conflict = "none"
@@ -154,7 +190,39 @@ def _asr_noise(text: str, rate: float, rng: np.random.Generator) -> str:
     return " ".join(words)
 
 
+def _asr_noise_zh(words: tuple[str, ...], rate: float, rng: np.random.Generator) -> tuple[str, ...]:
+    if rate <= 0:
+        return words
+    vocab = sorted({*lexicon_zh.ADJECTIVES, *(w for c in lexicon_zh.NEUTRAL_CLAUSES for w in c)})
+    return tuple(vocab[int(rng.integers(len(vocab)))] if rng.random() < rate else w for w in words)
+
+
+def _chinese_record(uid: str, spk: Speaker, cfg: SyntheticConfig, rng: np.random.Generator) -> Utterance:
+    from ..language import segment
+
+    target_t, y_a, y_v, conflict, neutral = _sentiments(spk, cfg, rng)
+    grammar_words, v_t = text_zh.make_utterance(target_t, rng, neutral=neutral)
+    grammar_words = _asr_noise_zh(grammar_words, cfg.noise_text, rng)
+    words = segment("".join(grammar_words))[:TEXT_LEN_ZH]   # what a reader's segmenter sees
+    text = "".join(words)
+    y_m = rate_sims(np.array([v_t, y_a, y_v]), cfg, rng)
+    arousal = 0.35 * abs(y_a) - 0.4 + rng.normal(0, 1.0)
+    spans, duration = word_spans(words, spk.rate * (1 + 0.06 * arousal), rng, base=0.04, per_char=0.2)
+    audio = audio_frames(spans, duration, y_a, arousal, spk, rng, cfg.noise_audio)
+    vision = vision_frames(spans, duration, y_v, spk, rng, cfg.noise_vision)
+    a_miss = bool(rng.random() < cfg.missing_audio)
+    v_miss = bool(rng.random() < cfg.missing_vision)
+    if a_miss:
+        audio[:] = 0.0
+    if v_miss:
+        vision[:] = 0.0
+    return Utterance(uid, spk, text, spans, to_sims_grid(v_t), to_sims_grid(y_a), to_sims_grid(y_v), y_m,
+                     conflict, audio, vision, a_miss, v_miss, tuple(words))
+
+
 def make_utterance_record(uid: str, spk: Speaker, cfg: SyntheticConfig, rng: np.random.Generator) -> Utterance:
+    if cfg.language == "zh":
+        return _chinese_record(uid, spk, cfg, rng)
     target_t, y_a, y_v, conflict, neutral = _sentiments(spk, cfg, rng)
     text, y_t = make_utterance(target_t, rng, neutral=neutral)
     text = _asr_noise(text, cfg.noise_text, rng)
@@ -171,7 +239,7 @@ def make_utterance_record(uid: str, spk: Speaker, cfg: SyntheticConfig, rng: np.
         audio[:] = 0.0
     if v_miss:
         vision[:] = 0.0
-    return Utterance(uid, spk, text, spans, y_t, y_a, y_v, y_m, conflict, audio, vision, a_miss, v_miss)
+    return Utterance(uid, spk, text, spans, y_t, y_a, y_v, y_m, conflict, audio, vision, a_miss, v_miss, tuple(words))
 
 
 @lru_cache(maxsize=8)
@@ -197,19 +265,20 @@ def _pad(seqs: list[np.ndarray], length: int, dim: int) -> np.ndarray:
 
 
 def _split_arrays(utts: tuple[Utterance, ...], cfg: SyntheticConfig, aligned: bool, max_a: int, max_v: int) -> dict:
-    words = [u.text.split() for u in utts]
+    words = [list(u.words) or u.text.split() for u in utts]
     text = [np.stack([word_vector(w, cfg.text_dim) for w in ws]) for ws in words]
+    length = TEXT_LEN_ZH if cfg.language == "zh" else TEXT_LEN
     d = {
         "id": [u.uid for u in utts],
         "raw_text": [u.text for u in utts],
-        "text": _pad(text, TEXT_LEN, cfg.text_dim),
+        "text": _pad(text, length, cfg.text_dim),
         "text_lengths": np.array([len(ws) for ws in words], dtype=np.int64),
     }
     if aligned:
         a = [average_per_word(u.audio, frame_times(len(u.audio) / AUDIO_FPS, AUDIO_FPS), u.spans) for u in utts]
         v = [average_per_word(u.vision, frame_times(len(u.vision) / VISION_FPS, VISION_FPS), u.spans) for u in utts]
-        d["audio"] = _pad(a, TEXT_LEN, len(AUDIO_FEATURES))
-        d["vision"] = _pad(v, TEXT_LEN, len(VISION_FEATURES))
+        d["audio"] = _pad(a, length, len(AUDIO_FEATURES))
+        d["vision"] = _pad(v, length, len(VISION_FEATURES))
     else:
         d["audio"] = _pad([u.audio for u in utts], max_a, len(AUDIO_FEATURES))
         d["vision"] = _pad([u.vision for u in utts], max_v, len(VISION_FEATURES))
@@ -231,8 +300,12 @@ def generate_corpus(cfg: SyntheticConfig | None = None, aligned: bool = False, *
     """The synthetic corpus in the MMSA layout.
 
     ``generate_corpus(seed=1, conflict_rate=0.3)`` is shorthand for
-    ``generate_corpus(SyntheticConfig(seed=1, conflict_rate=0.3))``.
+    ``generate_corpus(SyntheticConfig(seed=1, conflict_rate=0.3))``;
+    ``generate_corpus(language="zh")`` gives the CH-SIMS-like corpus
+    (:meth:`SyntheticConfig.chinese`), named ``synthetic_zh`` and scored with SIMS's rules.
     """
+    if cfg is None and overrides.get("language") == "zh":
+        cfg, overrides = SyntheticConfig.chinese(**overrides), {}
     cfg = cfg or SyntheticConfig()
     if overrides:
         cfg = SyntheticConfig(**{**asdict(cfg), **overrides})
@@ -242,12 +315,18 @@ def generate_corpus(cfg: SyntheticConfig | None = None, aligned: bool = False, *
     max_v = max(len(u.vision) for u in all_utts)
     splits = {s: _split_arrays(utts[s], cfg, aligned, max_a, max_v) for s in SPLITS}
     speakers = {u.speaker.speaker_id: u.speaker for u in all_utts}
+    chinese = cfg.language == "zh"
+    info = {"config": cfg, "speakers": speakers, "audio_fps": AUDIO_FPS, "vision_fps": VISION_FPS,
+            "language": cfg.language}
+    if chinese:
+        info["metric_rules"] = "sims"
+        info["mmsa_steps"] = TEXT_LEN_ZH   # exported as SIMS's unaligned_39.pkl
     return Corpus(
-        name="synthetic",
+        name="synthetic_zh" if chinese else "synthetic",
         splits=splits,
         aligned=aligned,
-        label_range=3.0,
+        label_range=1.0 if chinese else 3.0,
         audio_features=list(AUDIO_FEATURES),
         vision_features=list(VISION_FEATURES),
-        info={"config": cfg, "speakers": speakers, "audio_fps": AUDIO_FPS, "vision_fps": VISION_FPS},
+        info=info,
     )

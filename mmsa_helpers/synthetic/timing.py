@@ -13,12 +13,17 @@ VISION_FPS = 15.0  # facial descriptors every 67 ms
 LEAD_SILENCE = 0.25  # seconds before the first and after the last word
 
 
-def word_spans(words: list[str], rate: float, rng: np.random.Generator) -> tuple[np.ndarray, float]:
-    """Start and end time (seconds) of each word, and the utterance duration."""
+def word_spans(words: list[str], rate: float, rng: np.random.Generator, base: float = 0.10,
+               per_char: float = 0.055) -> tuple[np.ndarray, float]:
+    """Start and end time (seconds) of each word, and the utterance duration.
+
+    A word lasts ``base + per_char * len(word)`` seconds at rate 1: English letters are
+    short (0.055 s); a Chinese character is a syllable (0.2 s, chapter 15).
+    """
     spans = np.zeros((len(words), 2), dtype=np.float32)
     t = LEAD_SILENCE
     for i, w in enumerate(words):
-        dur = (0.10 + 0.055 * len(w)) * float(np.exp(rng.normal(0, 0.12))) / rate
+        dur = (base + per_char * len(w)) * float(np.exp(rng.normal(0, 0.12))) / rate
         spans[i] = (t, t + dur)
         t += dur
         if rng.random() < 0.12:  # a short pause between words
