@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -44,8 +44,9 @@ def grid_definition(seed: int = MMSA_SEED) -> dict:
             "perturbation_seed": int(seed), "split": "test"}
 
 
-def evaluate_grid(model, corpus, seed: int = MMSA_SEED, log=None) -> dict:
-    """MMSA's test metrics of a fitted ``model`` at every cell of the grid, and predictions."""
+def evaluate_grid(model, corpus, seed: int = MMSA_SEED, levels: Sequence[float] = LEVELS, log=None) -> dict:
+    """MMSA's test metrics of a fitted ``model`` at every cell of the grid (``levels``: a part of
+    the grid, e.g. ``(0.0, 0.3, 1.0)`` for a quick check), and the clean and dropped predictions."""
     from .experiment import metric_rules
     from .metrics import eval_regression
 
@@ -57,16 +58,17 @@ def evaluate_grid(model, corpus, seed: int = MMSA_SEED, log=None) -> dict:
 
     start = time.perf_counter()
     clean_pred, clean = score(corpus)
-    grid = {k: {m: [clean] for m in GRID_MODALITIES} for k in KINDS}
+    grid = {k: {m: [] for m in GRID_MODALITIES} for k in KINDS}
     for kind in KINDS:
         for modality in GRID_MODALITIES:
-            for level in LEVELS[1:]:
-                grid[kind][modality].append(score(perturb(corpus, modality, kind, level, seed, splits=("test",)))[1])
+            for level in levels:
+                grid[kind][modality].append(clean if level == 0 else
+                                            score(perturb(corpus, modality, kind, level, seed, splits=("test",)))[1])
             if log:
                 log(f"  {kind:7s} {modality:6s} Non0_acc_2 " + " ".join(f"{r['Non0_acc_2']:.2f}"
                                                                    for r in grid[kind][modality]))
     dropped = {m: score(drop(corpus, m, splits=("test",)))[0].round(4).tolist() for m in MODALITIES}
-    return {**grid_definition(seed), "baseline": BASELINE, "grid": grid,
+    return {**grid_definition(seed), "levels": [float(v) for v in levels], "baseline": BASELINE, "grid": grid,
             "predictions": {"clean": clean_pred.round(4).tolist(), **{f"without_{m}": p for m, p in dropped.items()}},
             "ids": list(corpus["test"]["id"]), "seconds": round(time.perf_counter() - start, 2)}
 

@@ -256,3 +256,19 @@ def test_stored_records_are_complete_and_not_stale():
     frame = robustness_runs.robustness_frame(records)
     assert frame["relative_norm"].between(0, 1).all()
     assert frame.loc[(robustness_runs.BASELINE, "audio"), "effective"] == 0.0
+
+
+def test_sonify_hums_the_frames_and_a_dropped_stream_is_silent(tiny):
+    from mmsa_helpers.speech.sonify import sonify
+
+    c = tiny[False]
+    d, names = c["test"], c.audio_features
+    n = int(d["audio_lengths"][0])
+    y = sonify(d["audio"][0, :n], names, fps=c.info["audio_fps"])
+    assert y.dtype == np.float32 and len(y) == round(n / c.info["audio_fps"] * 16000)
+    assert 0.5 < np.abs(y).max() <= 0.9 + 1e-6
+    gone = drop(c, "audio")["test"]
+    assert not sonify(gone["audio"][0, :n], names).any()
+    assert sonify(gone["audio"][0, :0], names).size == 0
+    with pytest.raises(MMSADataError, match="f0_hz"):
+        sonify(d["audio"][0, :n, 1:], names[1:])
