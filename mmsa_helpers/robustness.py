@@ -36,7 +36,9 @@ readers meet in papers, so the numbers can be compared with theirs:
     key on a QWERTY keyboard, a letter typed twice, a letter omitted; ported
     line by line); its word vector becomes the vector of the misspelt word (the
     embedded corpus's word embedding gives every string one; on other corpora the
-    vector of an unknown word, 0) and ``text_bert`` is re-tokenised. On audio and
+    vector of an unknown word, 0) and ``text_bert`` is re-tokenised with the book's MiniLM
+    tokenizer (BERT's uncased English vocabulary: right for MOSI and MOSEI ids, not for
+    CH-SIMS's Chinese BERT ids, whose typos MultiBench does not define either). On audio and
     vision frames: Gaussian noise of standard deviation ``level`` times each
     feature's standard deviation over the training frames, then each frame dropped
     (zeroed) with probability ``level`` (MultiBench's "structured drop"). Deviations:
@@ -172,7 +174,7 @@ def _frame_lengths(split: dict, modality: str, aligned: bool) -> np.ndarray:
     return np.minimum(sequence_lengths(split, modality, aligned), split[modality].shape[1])
 
 
-def _dropped_frames(split: dict, modality: str, x: np.ndarray, keep: np.ndarray, lengths: np.ndarray) -> dict:
+def _dropped_frames(split: dict, modality: str, x: np.ndarray, keep: np.ndarray) -> dict:
     """Frames zeroed where ``keep`` is False; an utterance with no frame left gets length 0."""
     feat, len_key, miss_key = _FRAME_KEYS[modality]
     out = {feat: np.where(keep[..., None], x, 0.0).astype(np.float32)}
@@ -188,7 +190,7 @@ def _missing_frames(split: dict, modality: str, level: float, seed: int, aligned
     x = np.asarray(split[modality], dtype=np.float32)
     lengths = _frame_lengths(split, modality, aligned)
     keep = mmsa_missing_mask(lengths, x.shape[1], level, seed)
-    return _dropped_frames(split, modality, x, keep, lengths)
+    return _dropped_frames(split, modality, x, keep)
 
 
 # --- MultiBench's imperfections -------------------------------------------------------------------
@@ -295,7 +297,7 @@ def _noisy_frames(split: dict, modality: str, level: float, seed: int, aligned: 
     rng = np.random.default_rng([seed, MODALITIES.index(modality)])
     noisy = x + np.where(real[..., None], rng.normal(0.0, 1.0, x.shape) * (level * std), 0.0)
     keep = real & ~(rng.random(real.shape) < level)
-    return _dropped_frames(split, modality, noisy.astype(np.float32), keep, lengths)
+    return _dropped_frames(split, modality, noisy.astype(np.float32), keep)
 
 
 def feature_spread(corpus: Corpus, modality: str) -> np.ndarray:

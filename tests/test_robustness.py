@@ -272,3 +272,19 @@ def test_sonify_hums_the_frames_and_a_dropped_stream_is_silent(tiny):
     assert sonify(gone["audio"][0, :0], names).size == 0
     with pytest.raises(MMSADataError, match="f0_hz"):
         sonify(d["audio"][0, :n, 1:], names[1:])
+
+
+def test_cli_refuses_bad_requests(capsys):
+    from mmsa_helpers.cli import main
+
+    assert main(["robustness", "-m", "tfn", "--models", "A", "--save", "B"]) == 2
+    assert main(["robustness", "-m", "no_such_model"]) == 2
+    assert "unknown model" in capsys.readouterr().err
+
+
+def test_a_saved_model_with_other_settings_is_refused(tiny, fitted, tmp_path):
+    from mmsa_helpers.saving import load_model, save_model
+
+    path = save_model(fitted["audio_tcn"], tmp_path / "audio_tcn-seed0.pt")   # trained with epochs=2
+    with pytest.raises(MMSADataError, match="other settings"):
+        robustness_runs._loaded_record("audio_tcn", load_model(path), tiny[False])
