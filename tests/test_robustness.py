@@ -288,3 +288,19 @@ def test_a_saved_model_with_other_settings_is_refused(tiny, fitted, tmp_path):
     path = save_model(fitted["audio_tcn"], tmp_path / "audio_tcn-seed0.pt")   # trained with epochs=2
     with pytest.raises(MMSADataError, match="other settings"):
         robustness_runs._loaded_record("audio_tcn", load_model(path), tiny[False])
+
+
+def test_a_record_re_made_from_its_model_matches():
+    """The lexicon needs no training, so its stored grid can be re-scored here in a second:
+    a change to the perturbations that the grid definition does not show makes this fail."""
+    from mmsa_helpers.experiment import load_for_model
+    from mmsa_helpers.metrics import eval_regression
+
+    record = robustness_runs.collect(["lexicon"], log=None)["lexicon"]
+    corpus = load_for_model("synthetic", "lexicon")
+    model = create("lexicon").fit(corpus)
+    for kind, level in (("missing", 0.4), ("noise", 0.7)):
+        pred = model.predict(perturb(corpus, "text", kind, level, splits=("test",)), "test")
+        live = eval_regression(pred, corpus.labels("test"))
+        stored = record["robustness"]["grid"][kind]["text"][robustness_runs.LEVELS.index(level)]
+        assert all(abs(live[m] - stored[m]) <= 1e-3 for m in stored), (kind, level)
