@@ -246,7 +246,9 @@ def test_stored_records_are_complete_and_not_stale():
     missing = [m for m in BOARD_MODELS if not robustness_runs.record_path(m).exists()]
     assert not missing, f"make them: python -m mmsa_helpers robustness ({missing})"
     records = robustness_runs.collect(log=None)
+    ids = {aligned: list(load_dataset("synthetic", aligned=aligned)["test"]["id"]) for aligned in (False, True)}
     for name, rec in records.items():
+        assert rec["robustness"]["ids"] == ids[get_spec(name).aligned], f"{name}: the corpus changed since"
         assert not robustness_runs.stale(rec), (name, robustness_runs.stale(rec))
         grid = rec["robustness"]["grid"]
         assert all(len(grid[k][m]) == 11 for k in grid for m in grid[k])
