@@ -395,6 +395,47 @@ def run_exercises(args) -> int:
     return 0
 
 
+# --- robustness ----------------------------------------------------------------
+def _robustness_args(p):
+    from .robustness_runs import RECORDS_DIR
+
+    p.add_argument("--records", metavar="DIR", default=str(RECORDS_DIR),
+                   help="folder of the JSON records (default: the book's book/records/robustness)")
+    p.add_argument("-m", "--model", action="append", dest="models", metavar="MODEL",
+                   help="only these models (repeat); default: every model of the leaderboard")
+    p.add_argument("--models", metavar="DIR", dest="models_dir", default=None,
+                   help="load the trained models from DIR/<model>-seed0.pt instead of training them")
+    p.add_argument("--save", metavar="DIR", default=None, help="save the models it trains as DIR/<model>-seed0.pt")
+    p.add_argument("--remake", action="store_true", help="re-make every record even where it exists")
+
+
+def run_robustness(args) -> int:
+    import pandas as pd
+
+    from .leaderboard import BOARD_MODELS
+    from .models import get_spec
+    from .robustness_runs import collect, robustness_frame
+
+    models = args.models or list(BOARD_MODELS)
+    for m in models:
+        get_spec(m)
+    if args.models_dir and args.save:
+        raise ConfigError("--models loads trained models and --save keeps trained ones: use one of them")
+    records = collect(models, args.records, remake=args.remake, models_dir=args.models_dir, save_dir=args.save,
+                      log=lambda text: print(text, file=sys.stderr))
+    if len(records) > 1 and "lf_dnn" in records:
+        frame = robustness_frame(records, "noise")
+        table = frame["relative"].unstack("modality").round(3)
+        print("relative robustness (MultiBench: area under Non0_acc_2 over noise levels 0 ... 0.9):")
+        with pd.option_context("display.width", 200):
+            print(table.to_string())
+    else:
+        for m, r in records.items():
+            grid = r["robustness"]["grid"]
+            print(m, {k: {mod: round(rows[-1]["Non0_acc_2"], 4) for mod, rows in g.items()} for k, g in grid.items()})
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "datasets": ("list the datasets and whether each is available", _datasets_args, run_datasets),
     "export": ("write a dataset in MMSA's layout (Processed/*.pkl and label.csv)", _export_args, run_export),
@@ -408,6 +449,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
                 "measured when missing)", _latency_args, run_latency),
     "exercises": ("write every chapter as an exercise sheet: the notebook without its solutions",
                   _exercises_args, run_exercises),
+    "robustness": ("every leaderboard model under missing and noisy modalities (from stored records, made when "
+                   "missing)", _robustness_args, run_robustness),
 }
 
 

@@ -34,6 +34,7 @@ PREREQUISITES: dict[str, tuple[str, ...]] = {
     "10_tensor_fusion": ("09_early_late_fusion",),
     "11_attention_fusion": ("09_early_late_fusion",),
     "12_self_mm": ("06_neural_text", "09_early_late_fusion"),
+    "13_robustness": ("10_tensor_fusion", "11_attention_fusion", "12_self_mm"),
     "14_applications": ("10_tensor_fusion", "12_self_mm"),
     "15_chinese": ("06_neural_text", "09_early_late_fusion"),
 }

@@ -19,7 +19,7 @@ import torch
 from .errors import ConfigError, MMSADataError
 
 SAVE_FORMAT = 1
-_SKIP = ("_prepared",)  # caches that refer to a corpus, not to the model
+_SKIP = ("_prepared", "_vectors")  # caches that refer to a corpus, not to the model
 
 
 def _state(model) -> dict[str, Any]:

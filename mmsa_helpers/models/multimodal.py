@@ -52,7 +52,7 @@ class FusionRegressor:
         self.pool = {"audio": train.pop("audio_pool", 1), "vision": train.pop("vision_pool", 1)}
         if aligned and set(self.pool.values()) != {1}:
             raise ConfigError("aligned models read one step per word: audio_pool and vision_pool must be 1")
-        self._prepared: tuple[int, Corpus] | None = None
+        self._prepared: tuple[Corpus, Corpus] | None = None
         monitor = train.get("monitor", "loss")
         self.train_cfg = TrainConfig(**{k: v for k, v in train.items() if k in _TRAIN_KEYS},
                                      mode="min" if monitor in ("loss", "MAE") else "max")
@@ -77,15 +77,15 @@ class FusionRegressor:
         ``audio_pool`` / ``vision_pool`` frames (e.g. 20 -> 5 frames per second with 4)."""
         if set(self.pool.values()) == {1}:
             return corpus
-        if self._prepared is not None and self._prepared[0] == id(corpus):
-            return self._prepared[1]
+        if self._prepared is not None and self._prepared[0] is corpus:  # the corpus itself, not its id:
+            return self._prepared[1]                                     # an id is reused once freed
         from ..torch_data import downsample_frames
 
         pooled = corpus
         for m, factor in self.pool.items():
             if factor > 1:
                 pooled = downsample_frames(pooled, m, factor)
-        self._prepared = (id(corpus), pooled)
+        self._prepared = (corpus, pooled)
         return pooled
 
     def dataset(self, corpus: Corpus, split: str) -> MultimodalDataset:

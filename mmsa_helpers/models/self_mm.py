@@ -374,7 +374,7 @@ class SelfMM:
         self.net: SelfMMNet | None = None
         self.history: TrainHistory | None = None
         self.scalers = None
-        self._vectors: dict[tuple[int, str], np.ndarray] = {}
+        self._vectors: dict[str, tuple[Corpus, np.ndarray]] = {}
 
     # data ------------------------------------------------------------------------------
     def check(self, corpus: Corpus) -> None:
@@ -387,11 +387,14 @@ class SelfMM:
     def text_vectors(self, corpus: Corpus, split: str) -> np.ndarray:
         from .pretrained_text import encode_texts
 
-        key = (id(corpus), split)
-        if key not in self._vectors:
-            self._vectors[key] = encode_texts(list(corpus[split]["raw_text"]), self.settings["encoder"],
-                                              self.settings["pooling"], self.settings["max_tokens"])
-        return self._vectors[key]
+        # one entry per split, holding the corpus itself: an id(corpus) key could be reused by a new
+        # (e.g. perturbed) corpus once the old one is freed, and would serve it the wrong vectors
+        held = self._vectors.get(split)
+        if held is None or held[0] is not corpus:
+            held = self._vectors[split] = (corpus, encode_texts(
+                list(corpus[split]["raw_text"]), self.settings["encoder"], self.settings["pooling"],
+                self.settings["max_tokens"]))
+        return held[1]
 
     def dataset(self, corpus: Corpus, split: str) -> MultimodalDataset:
         s = self.settings

@@ -101,7 +101,9 @@ class SequenceRegressor:
 
     def dataset(self, corpus: Corpus, split: str) -> MultimodalDataset:
         labels = ("M",) if self.target == "M" else ("M", self.target)
-        return MultimodalDataset(corpus, split, modalities=(self.modality,), labels=labels, scalers=self.scalers)
+        # zero_is_missing: an all-zero stream (a dropped modality) is read as length 0, as the fusion models read it
+        return MultimodalDataset(corpus, split, modalities=(self.modality,), labels=labels, scalers=self.scalers,
+                                 zero_is_missing=True)
 
     def fit(self, corpus: Corpus, seed: int = 0) -> "SequenceRegressor":
         torch.manual_seed(seed)
