@@ -76,3 +76,14 @@ def test_citations_exist_in_bibliography():
             cited.update(k.strip() for k in group.split(","))
     assert cited, "no citations found"
     assert cited <= keys, f"unknown citation keys: {sorted(cited - keys)}"
+
+
+def test_bibliography_parses_with_unique_keys():
+    # pybtex is what sphinxcontrib-bibtex reads the file with: a missing brace fails the whole build
+    from pybtex.database import parse_file
+
+    bib_path = ROOT / "book" / "references.bib"
+    keys = re.findall(r"^@\w+\{([^,]+),", bib_path.read_text(), flags=re.M)
+    entries = parse_file(str(bib_path)).entries
+    assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+    assert sorted(entries) == sorted(keys)
