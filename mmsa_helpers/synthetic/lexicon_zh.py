@@ -1,6 +1,6 @@
 """The Chinese valence lexicon and rules of the synthetic CH-SIMS-like corpus (chapter 15).
 
-The Chinese twin of :mod:`.lexicon`. Transcripts are movie reviews built from
+The Chinese twin of :mod:`mmsa_helpers.synthetic.lexicon`. Transcripts are movie reviews built from
 these words by :mod:`.text_zh`, and the text's valence is computed from the
 words with the rules below (values on the English grammar's scale [-3, 3];
 the corpus then puts them on SIMS's scale [-1, 1]):
