@@ -41,6 +41,9 @@ from .corpus import Corpus
 from .errors import ConfigError, MMSADataError
 
 #: where the book keeps its latency records (one JSON record per model)
+#: (``book/records/latency`` in the repository)
+#:
+#: :meta hide-value:
 RECORDS_DIR = Path(__file__).resolve().parent.parent / "book" / "records" / "latency"
 BATCH_SIZES = (1, 32)
 REPEATS = 30
