@@ -104,12 +104,16 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def time_calls(fn: Callable[[Any], Any], inputs: Sequence[Any], repeats: int, warmup: int = 1,
+# chapter 14 shows this function's source: lines fit the book's column (77 characters)
+def time_calls(fn: Callable[[Any], Any], inputs: Sequence[Any],
+               repeats: int, warmup: int = 1,
                device: str = "cpu") -> np.ndarray:
-    """Seconds of ``repeats`` calls of ``fn``, cycling through ``inputs``, after ``warmup``
-    calls on *each* input (which fills any cache the model keeps per request)."""
+    """Seconds of ``repeats`` calls of ``fn``, cycling through ``inputs``,
+    after ``warmup`` calls on *each* input (which fills any cache the model
+    keeps per request)."""
     if repeats < 1 or warmup < 0:
-        raise ConfigError(f"repeats must be >= 1 and warmup >= 0, got repeats={repeats}, warmup={warmup}")
+        raise ConfigError("repeats must be >= 1 and warmup >= 0, got "
+                          f"repeats={repeats}, warmup={warmup}")
     for _ in range(warmup):
         for x in inputs:
             fn(x)
