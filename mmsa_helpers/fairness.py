@@ -81,17 +81,20 @@ def _check_options(metrics, n_boot, ci):
         raise ConfigError(f"ci is a coverage between 0 and 1 (e.g. 0.95), got {ci}")
 
 
+# chapter 14 shows this function's source: lines fit the book's column (77 characters)
 def bootstrap_sampler(rows: np.ndarray, clusters: np.ndarray | None):
-    """A function of a random generator that gives the row numbers of one bootstrap sample of
-    ``rows``: as many clusters as ``rows`` holds, drawn with replacement, each bringing all its
-    rows; without ``clusters``, single rows drawn with replacement."""
+    """A function of a random generator that gives the row numbers of one
+    bootstrap sample of ``rows``: as many clusters as ``rows`` holds, drawn
+    with replacement, each bringing all its rows; without ``clusters``,
+    single rows drawn with replacement."""
     if clusters is None:
         return lambda rng: rng.choice(rows, size=len(rows), replace=True)
     labels = clusters[rows]
     members = [rows[labels == c] for c in pd.unique(labels)]
 
     def draw(rng: np.random.Generator) -> np.ndarray:
-        return np.concatenate([members[i] for i in rng.integers(0, len(members), size=len(members))])
+        picks = rng.integers(0, len(members), size=len(members))
+        return np.concatenate([members[i] for i in picks])
 
     return draw
 

@@ -41,6 +41,9 @@ from .corpus import Corpus
 from .errors import ConfigError, MMSADataError
 
 #: where the book keeps its latency records (one JSON record per model)
+#: (``book/records/latency`` in the repository)
+#:
+#: :meta hide-value:
 RECORDS_DIR = Path(__file__).resolve().parent.parent / "book" / "records" / "latency"
 BATCH_SIZES = (1, 32)
 REPEATS = 30
@@ -101,12 +104,16 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def time_calls(fn: Callable[[Any], Any], inputs: Sequence[Any], repeats: int, warmup: int = 1,
+# chapter 14 shows this function's source: lines fit the book's column (77 characters)
+def time_calls(fn: Callable[[Any], Any], inputs: Sequence[Any],
+               repeats: int, warmup: int = 1,
                device: str = "cpu") -> np.ndarray:
-    """Seconds of ``repeats`` calls of ``fn``, cycling through ``inputs``, after ``warmup``
-    calls on *each* input (which fills any cache the model keeps per request)."""
+    """Seconds of ``repeats`` calls of ``fn``, cycling through ``inputs``,
+    after ``warmup`` calls on *each* input (which fills any cache the model
+    keeps per request)."""
     if repeats < 1 or warmup < 0:
-        raise ConfigError(f"repeats must be >= 1 and warmup >= 0, got repeats={repeats}, warmup={warmup}")
+        raise ConfigError("repeats must be >= 1 and warmup >= 0, got "
+                          f"repeats={repeats}, warmup={warmup}")
     for _ in range(warmup):
         for x in inputs:
             fn(x)

@@ -25,6 +25,9 @@ from .errors import MMSADataError
 
 RECORD_FORMAT = 1
 #: where the book keeps its stored records (``leaderboard/``, ``real/`` for real data, ``full_run/``)
+#: (``book/records`` in the repository)
+#:
+#: :meta hide-value:
 BOOK_RECORDS = Path(__file__).resolve().parent.parent / "book" / "records"
 REQUIRED = ("record_format", "task", "dataset", "model", "config", "seeds", "test", "per_seed")
 

@@ -49,7 +49,8 @@ class SetupInfo:
 
         return (
             f"mmsa_helpers {__version__} · seed {self.seed} · torch {self.torch_version} · "
-            f"{self.device}, {self.threads} threads" + (" · deterministic" if self.deterministic else "")
+            f"{self.device}, {self.threads} thread{'s' if self.threads != 1 else ''}"
+            + (" · deterministic" if self.deterministic else "")
         )
 
 

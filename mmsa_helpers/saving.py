@@ -1,7 +1,7 @@
 """Save a trained model and load it back (the robustness chapter reuses trained models).
 
 >>> save_model(model, "models/tfn-seed0.pt")
->>> model = load_model("models/tfn-seed0.pt")      # same predictions, no retraining
+>>> model = load_model("models/tfn-seed0.pt")   # no retraining
 
 A file holds the registry name, the full settings, the package and PyTorch
 versions, and the fitted state: network weights, feature scalers, vocabularies,

@@ -75,3 +75,21 @@ def test_chromium_is_looked_up_from_the_environment_first(tmp_path, monkeypatch)
 def test_every_toc_page_is_listed_for_the_browser():
     pages = site_browser.toc_pages()
     assert pages[0] == "book/preface" and "notebooks/07_speech" in pages and len(pages) == len(set(pages))
+
+
+def test_api_page_leaves_out_docstrings_inherited_from_pytorch():
+    import own_docstrings
+    from mmsa_helpers.models.fusion import LMF, LateAverage
+    from mmsa_helpers.models.self_mm import SelfMMNet
+
+    skip = own_docstrings.skip_foreign_docstring
+    # forward without a docstring of its own: PyTorch's text would be shown
+    assert skip(None, "class", "forward", LMF.forward, False, {}) is True
+    # inherited from the package's own Trainer hooks: kept
+    assert skip(None, "class", "validation_step", LateAverage.validation_step, False, {}) is None
+    assert skip(None, "class", "training_step", SelfMMNet.training_step, False, {}) is None
+    # a documented method, and a module-level member, are left to autodoc
+    from mmsa_helpers.corpus import Corpus
+    assert Corpus.labels.__doc__
+    assert skip(None, "class", "labels", Corpus.labels, False, {}) is None
+    assert skip(None, "module", "LMF", LMF, False, {}) is None
