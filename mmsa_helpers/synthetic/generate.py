@@ -197,6 +197,25 @@ def _asr_noise_zh(words: tuple[str, ...], rate: float, rng: np.random.Generator)
     return tuple(vocab[int(rng.integers(len(vocab)))] if rng.random() < rate else w for w in words)
 
 
+def _streams(words, y_a: float, y_v: float, spk: Speaker, cfg: SyntheticConfig, rng: np.random.Generator,
+             **span_settings):
+    """Word timings, audio and vision frames of one utterance, and which stream is missing (zeroed).
+
+    Both languages draw them the same way and in the same order; ``span_settings`` are the
+    duration settings of :func:`.timing.word_spans` (Chinese words are timed by characters)."""
+    arousal = 0.35 * abs(y_a) - 0.4 + rng.normal(0, 1.0)
+    spans, duration = word_spans(words, spk.rate * (1 + 0.06 * arousal), rng, **span_settings)
+    audio = audio_frames(spans, duration, y_a, arousal, spk, rng, cfg.noise_audio)
+    vision = vision_frames(spans, duration, y_v, spk, rng, cfg.noise_vision)
+    a_miss = bool(rng.random() < cfg.missing_audio)
+    v_miss = bool(rng.random() < cfg.missing_vision)
+    if a_miss:
+        audio[:] = 0.0
+    if v_miss:
+        vision[:] = 0.0
+    return spans, audio, vision, a_miss, v_miss
+
+
 def _chinese_record(uid: str, spk: Speaker, cfg: SyntheticConfig, rng: np.random.Generator) -> Utterance:
     from ..language import segment
 
@@ -206,16 +225,7 @@ def _chinese_record(uid: str, spk: Speaker, cfg: SyntheticConfig, rng: np.random
     words = segment("".join(grammar_words))[:TEXT_LEN_ZH]   # what a reader's segmenter sees
     text = "".join(words)
     y_m = rate_sims(np.array([v_t, y_a, y_v]), cfg, rng)
-    arousal = 0.35 * abs(y_a) - 0.4 + rng.normal(0, 1.0)
-    spans, duration = word_spans(words, spk.rate * (1 + 0.06 * arousal), rng, base=0.04, per_char=0.2)
-    audio = audio_frames(spans, duration, y_a, arousal, spk, rng, cfg.noise_audio)
-    vision = vision_frames(spans, duration, y_v, spk, rng, cfg.noise_vision)
-    a_miss = bool(rng.random() < cfg.missing_audio)
-    v_miss = bool(rng.random() < cfg.missing_vision)
-    if a_miss:
-        audio[:] = 0.0
-    if v_miss:
-        vision[:] = 0.0
+    spans, audio, vision, a_miss, v_miss = _streams(words, y_a, y_v, spk, cfg, rng, base=0.04, per_char=0.2)
     return Utterance(uid, spk, text, spans, to_sims_grid(v_t), to_sims_grid(y_a), to_sims_grid(y_v), y_m,
                      conflict, audio, vision, a_miss, v_miss, tuple(words))
 
@@ -229,16 +239,7 @@ def make_utterance_record(uid: str, spk: Speaker, cfg: SyntheticConfig, rng: np.
     words = text.split()[:TEXT_LEN]
     text = " ".join(words)
     y_m = rate_utterance(np.array([y_t, y_a, y_v]), cfg, rng)
-    arousal = 0.35 * abs(y_a) - 0.4 + rng.normal(0, 1.0)
-    spans, duration = word_spans(words, spk.rate * (1 + 0.06 * arousal), rng)
-    audio = audio_frames(spans, duration, y_a, arousal, spk, rng, cfg.noise_audio)
-    vision = vision_frames(spans, duration, y_v, spk, rng, cfg.noise_vision)
-    a_miss = bool(rng.random() < cfg.missing_audio)
-    v_miss = bool(rng.random() < cfg.missing_vision)
-    if a_miss:
-        audio[:] = 0.0
-    if v_miss:
-        vision[:] = 0.0
+    spans, audio, vision, a_miss, v_miss = _streams(words, y_a, y_v, spk, cfg, rng)
     return Utterance(uid, spk, text, spans, y_t, y_a, y_v, y_m, conflict, audio, vision, a_miss, v_miss, tuple(words))
 
 
